@@ -1,0 +1,46 @@
+# Set-up, run and checks in one command each: `make run`, `make test`.
+# Without make, see README.md for the plain commands these run.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# The newest step unless STEP=NN picks another (make run STEP=02).
+STEP ?= $(patsubst steps/%,%,$(firstword $(subst _, ,$(lastword $(sort $(wildcard steps/[0-9][0-9]_*))))))
+STEP_DIR := $(firstword $(wildcard steps/$(STEP)_*))
+FRONTEND_SOURCES := $(shell find frontend/app frontend/vendor -type f 2>/dev/null) frontend/brunch-config.js
+
+.PHONY: setup run test lint format frontend clean
+
+setup: $(VENV)/.installed frontend
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+frontend: frontend/public/index.html
+
+frontend/node_modules/.package-lock.json: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+
+frontend/public/index.html: frontend/node_modules/.package-lock.json $(FRONTEND_SOURCES)
+	cd frontend && npm run build
+
+run: setup
+	@test -n "$(STEP_DIR)" || { echo "No step folder steps/$(STEP)_*"; exit 1; }
+	@echo "Starting $(STEP_DIR): open http://127.0.0.1:5000 (Ctrl+C stops it)"
+	$(BIN)/flask --app $(STEP_DIR)/app.py run
+
+test: setup lint
+	$(BIN)/pytest checks
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) frontend/node_modules frontend/public .pytest_cache .ruff_cache

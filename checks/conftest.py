@@ -1,0 +1,178 @@
+"""Fixtures for every step: load a step folder by path, give it a fresh mongomock database.
+
+Each check says which steps it applies to with ``@pytest.mark.steps(first, last)``; it then runs
+once per step folder in that range that exists. ``--step-dir`` runs the checks against a
+learner's own copy of a step folder instead.
+"""
+
+import importlib
+import importlib.util
+import re
+import sys
+from pathlib import Path
+
+import mongomock
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+STEPS_DIR = ROOT / "steps"
+FRONTEND_PUBLIC = ROOT / "frontend" / "public"
+LAST_STEP = 5
+
+_loaded_steps = {}
+
+
+def pytest_addoption(parser):
+    """Add --step-dir, learner mode."""
+    parser.addoption(
+        "--step-dir",
+        metavar="DIR",
+        help="run the checks against your own copy of a step folder, e.g. my_work/03_encoder",
+    )
+
+
+def step_number(folder):
+    """Return the step number a folder name starts with (03_encoder -> 3), or None."""
+    match = re.match(r"(\d\d)_", Path(folder).name)
+    return int(match.group(1)) if match else None
+
+
+def step_range(node):
+    """Return the (first, last) steps a check applies to, from its steps marker."""
+    marker = node.get_closest_marker("steps")
+    if marker is None:
+        raise pytest.UsageError(f"{node.nodeid}: mark it with @pytest.mark.steps(first, last)")
+    first, last = marker.args
+    return first, last
+
+
+def pytest_generate_tests(metafunc):
+    """Run each check that uses a step once per step folder it applies to."""
+    if "step_dir" not in metafunc.fixturenames:
+        return
+    first, last = step_range(metafunc.definition)
+    own = metafunc.config.getoption("--step-dir")
+    if own:
+        folders = [Path(own).resolve()]
+    else:
+        folders = sorted(
+            folder
+            for folder in STEPS_DIR.iterdir()
+            if folder.is_dir() and first <= (step_number(folder) or 0) <= last
+        )
+    metafunc.parametrize("step_dir", folders, ids=[folder.name for folder in folders])
+
+
+def pytest_collection_modifyitems(config, items):
+    """In learner mode, leave out the checks that do not apply to the learner's step."""
+    own = config.getoption("--step-dir")
+    number = own and step_number(own)
+    if not number:
+        return
+    kept, dropped = [], []
+    for item in items:
+        first, last = step_range(item) if "step_dir" in item.fixturenames else (1, LAST_STEP)
+        (kept if first <= number <= last else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+def load_step(step_dir):
+    """Import a step folder as a package under a name of its own, so steps never collide."""
+    step_dir = Path(step_dir)
+    if step_dir in _loaded_steps:
+        return _loaded_steps[step_dir]
+    if not (step_dir / "app.py").is_file():
+        pytest.fail(f"{step_dir} has no app.py: is this a step folder?", pytrace=False)
+    if not (step_dir / "__init__.py").is_file():
+        pytest.fail(
+            f"{step_dir} has no __init__.py: copy it from the previous step. It makes the folder"
+            " a package, so that its modules can import each other (from . import db).",
+            pytrace=False,
+        )
+    safe_name = re.sub(r"\W", "_", step_dir.name)
+    name = f"checked_step_{len(_loaded_steps)}_{safe_name}"
+    spec = importlib.util.spec_from_file_location(
+        name, step_dir / "__init__.py", submodule_search_locations=[str(step_dir)]
+    )
+    package = importlib.util.module_from_spec(spec)
+    # The package must be in sys.modules before it runs, or relative imports and Flask's
+    # root_path (which finds templates/) break.
+    sys.modules[name] = package
+    spec.loader.exec_module(package)
+    _loaded_steps[step_dir] = package
+    return package
+
+
+def step_module(step_dir, module):
+    """Import one module of a step (app, db, encoder, ...) or fail with a message for learners."""
+    package = load_step(step_dir)
+    try:
+        return importlib.import_module(f"{package.__name__}.{module}")
+    except ModuleNotFoundError as error:
+        if error.name != f"{package.__name__}.{module}":
+            raise
+        pytest.fail(f"{step_dir} has no {module}.py, which this step needs.", pytrace=False)
+
+
+@pytest.fixture
+def step_app_module(step_dir):
+    """The app.py module of the step under test."""
+    module = step_module(step_dir, "app")
+    if not hasattr(module, "create_app"):
+        pytest.fail(f"{step_dir}/app.py defines no create_app(test_config=None).", pytrace=False)
+    return module
+
+
+@pytest.fixture
+def frontend_public():
+    """The built front end; the checks render its real index.html."""
+    if not (FRONTEND_PUBLIC / "index.html").is_file():
+        pytest.fail(
+            "The front end is not built: run `make frontend` (or `npm ci && npm run build` in"
+            " frontend/) first.",
+            pytrace=False,
+        )
+    return FRONTEND_PUBLIC
+
+
+@pytest.fixture
+def mongo_client():
+    """A fresh, empty mongomock client, as the steps create it (tz_aware)."""
+    return mongomock.MongoClient(tz_aware=True)
+
+
+@pytest.fixture
+def make_app(step_app_module, mongo_client, frontend_public):
+    """Build the step's app with test settings; keyword arguments override them."""
+
+    def make(**overrides):
+        config = {
+            "TESTING": True,
+            "MONGO_URI": None,
+            "MONGO_CLIENT": mongo_client,
+            "FRONTEND_PUBLIC": str(frontend_public),
+            **overrides,
+        }
+        return step_app_module.create_app(config)
+
+    return make
+
+
+@pytest.fixture
+def app(make_app):
+    """The step's app on a fresh mongomock database."""
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    """A test client of the step's app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def db(app, mongo_client):
+    """The database the step's app uses, to arrange data and to read what it wrote."""
+    return mongo_client[app.config["MONGO_DBNAME"]]

@@ -1,0 +1,17 @@
+// Base view
+// ---------
+// Chaplin leaves it to the app to say how templates are compiled. Ours are
+// Underscore templates, compiled once in `app/templates/`: a view names the
+// compiled function as its `template`.
+
+const Chaplin = require('chaplin');
+
+module.exports = Chaplin.View.extend({
+  // Render on creation: the controller only has to create the view.
+  autoRender: true,
+
+  // The compiled template, called with `getTemplateData()`.
+  getTemplateFunction() {
+    return this.template;
+  }
+});

@@ -1,0 +1,1 @@
+"""Step 02: a JSON API read from MongoDB, with jsonify, for a Backbone collection."""

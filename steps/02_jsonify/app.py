@@ -1,0 +1,54 @@
+"""The app factory of step 02: step 01's page plus a JSON API read from MongoDB."""
+
+import os
+from pathlib import Path
+
+import jinja2
+from flask import Flask, render_template
+
+from . import api, db
+
+# Brunch builds the front end into frontend/public/, two folders above this step.
+FRONTEND_PUBLIC = Path(__file__).resolve().parents[2] / "frontend" / "public"
+
+STEP_NUMBER = "02"
+STEP_TITLE = "A JSON API with jsonify"
+# What the page may offer: a read-only list from GET /api/items/.
+STEP_FEATURES = ["items"]
+
+
+def create_app(test_config=None):
+    """Create the app of this step; test_config overrides the defaults."""
+    settings = {"FRONTEND_PUBLIC": str(FRONTEND_PUBLIC), **(test_config or {})}
+    public = settings["FRONTEND_PUBLIC"]
+    # static_url_path="" serves app.js and app.css at the site root, where index.html links them.
+    app = Flask(__name__, static_folder=public, static_url_path="")
+    app.config.from_mapping(
+        # No MONGO_URI: an embedded mongomock database, seeded with demo items.
+        MONGO_URI=os.environ.get("MONGO_URI"),
+        MONGO_DBNAME="workshop",
+        MONGO_TIMEOUT_MS=2000,
+        # Tests pass their own client here instead of patching anything.
+        MONGO_CLIENT=None,
+    )
+    app.config.from_mapping(settings)
+    # Templates come from this step's templates/ first, then from Brunch's public/ folder,
+    # so render_template("index.html") finds the built front end.
+    app.jinja_loader = jinja2.ChoiceLoader([app.jinja_loader, jinja2.FileSystemLoader(public)])
+    db.init_app(app)
+    app.register_blueprint(api.bp)
+
+    @app.get("/")
+    def index():
+        """Render the Backbone page with what only the server knows: the step and its URLs."""
+        try:
+            return render_template(
+                "index.html",
+                step_number=STEP_NUMBER,
+                step_title=STEP_TITLE,
+                step_features=STEP_FEATURES,
+            )
+        except jinja2.TemplateNotFound:
+            return render_template("frontend_missing.html", public=public), 503
+
+    return app

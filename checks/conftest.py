@@ -150,6 +150,8 @@ def make_app(step_app_module, mongo_client, frontend_public):
     def make(**overrides):
         config = {
             "TESTING": True,
+            # The cheapest bcrypt cost keeps the checks fast; the steps default to 12.
+            "BCRYPT_ROUNDS": 4,
             "MONGO_URI": None,
             "MONGO_CLIENT": mongo_client,
             "FRONTEND_PUBLIC": str(frontend_public),
@@ -176,3 +178,36 @@ def client(app):
 def db(app, mongo_client):
     """The database the step's app uses, to arrange data and to read what it wrote."""
     return mongo_client[app.config["MONGO_DBNAME"]]
+
+
+class AuthActions:
+    """Register, log in and log out through the step's own forms, as a learner's browser would."""
+
+    def __init__(self, client, app):
+        self._client = client
+        self._registered = set()
+        # Steps before 04 have no login: there, logging in is a no-op.
+        self.enabled = "auth.login" in app.view_functions
+
+    def register(self, username="learner", password="correct horse battery"):
+        """Create an account with the register form; the step logs it in."""
+        self._registered.add(username)
+        return self._client.post("/register", data={"username": username, "password": password})
+
+    def login(self, username="learner", password="correct horse battery"):
+        """Log in with the login form, registering the account first if needed."""
+        if not self.enabled:
+            return None
+        if username not in self._registered:
+            return self.register(username, password)
+        return self._client.post("/login", data={"username": username, "password": password})
+
+    def logout(self):
+        """Log out with the logout form."""
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client, app):
+    """Log the test client in and out (a no-op in steps without login)."""
+    return AuthActions(client, app)

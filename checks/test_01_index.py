@@ -2,10 +2,15 @@
 
 import pytest
 
+from conftest import AuthActions
+
 pytestmark = pytest.mark.steps(1, 5)
 
 
-def test_index_renders_the_built_front_end_as_a_template(client, step_app_module, frontend_public):
+def test_index_renders_the_built_front_end_as_a_template(
+    client, auth, step_app_module, frontend_public
+):
+    auth.login()
     response = client.get("/")
     assert response.status_code == 200, "GET / should render index.html"
     assert response.mimetype == "text/html"
@@ -28,7 +33,9 @@ def test_brunch_build_is_served_from_the_site_root(client):
 
 
 def test_missing_build_answers_a_page_saying_how_to_build(make_app, tmp_path):
-    client = make_app(FRONTEND_PUBLIC=str(tmp_path)).test_client()
+    app = make_app(FRONTEND_PUBLIC=str(tmp_path))
+    client = app.test_client()
+    AuthActions(client, app).login()
     response = client.get("/")
     assert response.status_code == 503, "an unbuilt front end is a clear page, not a 500"
     assert response.mimetype == "text/html"

@@ -6,6 +6,8 @@ import pytest
 from bson import ObjectId
 from flask import jsonify
 
+from conftest import step_module
+
 pytestmark = pytest.mark.steps(2, 5)
 
 
@@ -16,7 +18,9 @@ def add_items(db, *titles):
         db.items.insert_one({"title": title, "done": False, "created_at": created_at})
 
 
-def test_items_are_listed_newest_first_under_an_items_key(client, db):
+@pytest.mark.steps(2, 4)
+def test_items_are_listed_newest_first_under_an_items_key(client, auth, db):
+    auth.login()
     add_items(db, "older", "newer")
     response = client.get("/api/items/")
     assert response.status_code == 200
@@ -27,8 +31,13 @@ def test_items_are_listed_newest_first_under_an_items_key(client, db):
     assert {item["_id"] for item in items} == stored_ids, "each item carries its _id as a string"
 
 
-def test_embedded_database_starts_with_demo_items(make_app):
-    client = make_app(MONGO_CLIENT=None).test_client()
+def test_embedded_database_starts_with_demo_items(make_app, step_dir):
+    app = make_app(MONGO_CLIENT=None)
+    client = app.test_client()
+    if "auth.login" in app.view_functions:
+        db = step_module(step_dir, "db")
+        login = {"username": db.DEMO_USERNAME, "password": db.DEMO_PASSWORD}
+        assert client.post("/login", data=login).status_code == 302, "the demo account logs in"
     items = client.get("/api/items/").get_json()["items"]
     assert len(items) >= 3, "with no MONGO_URI the embedded database is seeded with demo items"
     assert all(item["title"] and item["created_at"] for item in items)

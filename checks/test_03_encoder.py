@@ -78,7 +78,8 @@ def test_flask_json_provider_encodes_mongo_types(app):
 
 
 @pytest.mark.steps(3, 4)
-def test_items_are_sent_as_whole_documents(client, db):
+def test_items_are_sent_as_whole_documents(client, auth, db):
+    auth.login()
     db.items.insert_one({"title": "t", "done": True, "created_at": WHEN, "note": "any field"})
     (item,) = client.get("/api/items/").get_json()["items"]
     assert item == {

@@ -1,0 +1,1 @@
+"""Step 05: one MethodView gives Backbone models and collections their full REST API."""

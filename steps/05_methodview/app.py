@@ -1,0 +1,78 @@
+"""The app factory of step 05: step 04 with a full REST API for Backbone, one MethodView."""
+
+import os
+import secrets
+from pathlib import Path
+
+import jinja2
+from flask import Flask, g, render_template
+
+from . import api, auth, cross_site, db
+from .auth import login_required
+from .encoder import MongoJSONProvider
+
+# Brunch builds the front end into frontend/public/, two folders above this step.
+FRONTEND_PUBLIC = Path(__file__).resolve().parents[2] / "frontend" / "public"
+
+STEP_NUMBER = "05"
+STEP_TITLE = "Full CRUD with a MethodView"
+# What the page may offer: the user's own items to list, add, edit and delete, after a login.
+STEP_FEATURES = ["items", "login", "edit"]
+
+
+def create_app(test_config=None):
+    """Create the app of this step; test_config overrides the defaults."""
+    settings = {"FRONTEND_PUBLIC": str(FRONTEND_PUBLIC), **(test_config or {})}
+    public = settings["FRONTEND_PUBLIC"]
+    # static_url_path="" serves app.js and app.css at the site root, where index.html links them.
+    app = Flask(__name__, static_folder=public, static_url_path="")
+    secret_key = os.environ.get("SECRET_KEY")
+    app.config.from_mapping(
+        # Signs the session cookie. A key from the environment means a real deployment.
+        SECRET_KEY=secret_key or secrets.token_hex(32),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        # Production (SECRET_KEY set) sends the cookie over HTTPS only.
+        SESSION_COOKIE_SECURE=bool(secret_key),
+        # bcrypt cost 12 takes about 0.2 s per login: slow for guessing, fine for people.
+        BCRYPT_ROUNDS=12,
+        LOGIN_MAX_FAILURES=5,
+        LOGIN_WINDOW_SECONDS=15 * 60,
+        # Bodies over 1 MiB are refused with 413 before they are read: plenty for items.
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        # No MONGO_URI: an embedded mongomock database, seeded with demo items.
+        MONGO_URI=os.environ.get("MONGO_URI"),
+        MONGO_DBNAME="workshop",
+        MONGO_TIMEOUT_MS=2000,
+        # Tests pass their own client here instead of patching anything.
+        MONGO_CLIENT=None,
+    )
+    app.config.from_mapping(settings)
+    # Flask 2.3 removed app.json_encoder: the JSON provider is where an encoder goes now.
+    app.json = MongoJSONProvider(app)
+    # Templates come from this step's templates/ first, then from Brunch's public/ folder,
+    # so render_template("index.html") finds the built front end.
+    app.jinja_loader = jinja2.ChoiceLoader([app.jinja_loader, jinja2.FileSystemLoader(public)])
+    if secret_key is None:
+        app.logger.warning("SECRET_KEY is not set: a random one is used; logins end on restart.")
+    db.init_app(app)
+    cross_site.init_app(app)
+    auth.init_app(app)
+    app.register_blueprint(api.bp)
+
+    @app.get("/")
+    @login_required
+    def index():
+        """Render the Backbone page with what only the server knows: the step and its URLs."""
+        try:
+            return render_template(
+                "index.html",
+                step_number=STEP_NUMBER,
+                step_title=STEP_TITLE,
+                step_features=STEP_FEATURES,
+                username=g.user["username"],
+            )
+        except jinja2.TemplateNotFound:
+            return render_template("frontend_missing.html", public=public), 503
+
+    return app

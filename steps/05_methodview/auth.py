@@ -1,0 +1,209 @@
+"""Session login: register, log in, log out, and the two decorators that guard views."""
+
+import functools
+import math
+import re
+import secrets
+from datetime import UTC, datetime
+
+import click
+from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
+from pymongo.errors import DuplicateKeyError
+
+from .db import get_db
+from .passwords import check_password, hash_password, password_problem
+from .throttle import LoginThrottle
+
+# cli_group=None: `flask create-user`, not `flask auth create-user`.
+bp = Blueprint("auth", __name__, cli_group=None)
+
+USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{3,32}")
+FORM_FIELDS = {"username", "password", "next"}
+# One message for an unknown user and a wrong password: which one it was is nobody's business.
+LOGIN_FAILED = "Wrong username or password."
+
+
+def login_required(view):
+    """Send visitors who are not logged in to the login page, and back here afterwards."""
+
+    # functools.wraps keeps the view's name: without it every decorated view is called
+    # "wrapped_view", and Flask refuses the second one as a duplicate endpoint.
+    @functools.wraps(view)
+    def wrapped_view(*args, **kwargs):
+        if g.user is None:
+            # The path, not request.url: the login page only follows paths on this site.
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapped_view
+
+
+def api_login_required(view):
+    """Answer API calls that are not logged in with 401 JSON, for the front end to handle."""
+
+    @functools.wraps(view)
+    def wrapped_view(*args, **kwargs):
+        if g.user is None:
+            return {"error": "login required"}, 401
+        return view(*args, **kwargs)
+
+    return wrapped_view
+
+
+@bp.before_app_request
+def load_logged_in_user():
+    """Find who is logged in: the session holds a login token that must still be in the database."""
+    token = session.get("login")
+    login = get_db().logins.find_one({"_id": token}) if isinstance(token, str) else None
+    g.user = {"_id": login["user_id"], "username": login["username"]} if login else None
+
+
+def start_session(user):
+    """Log a user in with a fresh session holding a new login token."""
+    token = secrets.token_urlsafe(32)
+    get_db().logins.insert_one(
+        {
+            "_id": token,
+            "user_id": user["_id"],
+            "username": user["username"],
+            "created_at": datetime.now(UTC),
+        }
+    )
+    # Nothing from before the login survives it, not even a value planted by someone else.
+    session.clear()
+    session["login"] = token
+
+
+def form_fields(*names):
+    """Return the named fields of a plain form post, or None if the body is anything else."""
+    form = request.form
+    # Unknown keys (username[$ne]), repeated keys and missing fields are all refused, so only
+    # plain strings ever reach a query.
+    if set(form) - FORM_FIELDS or any(len(form.getlist(key)) > 1 for key in form):
+        return None
+    values = [form.get(name) for name in names]
+    return None if None in values else values
+
+
+def account_problem(username, password):
+    """Return why a new account is refused, or None if it is acceptable."""
+    if not USERNAME_PATTERN.fullmatch(username):
+        return "Usernames have 3 to 32 letters, digits, dots, dashes or underscores."
+    return password_problem(password)
+
+
+def safe_next(target):
+    """Return target if it is a path on this site, else "/": never a redirect to elsewhere."""
+    if (
+        not target
+        or not target.startswith("/")
+        # //host and /\host are other sites to a browser, and so are control characters that
+        # browsers strip (/<tab>/host).
+        or target.startswith("//")
+        or "\\" in target
+        or any(ord(char) < 32 or ord(char) == 127 for char in target)
+    ):
+        return "/"
+    return target
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    """Create an account and log it in."""
+    if request.method == "GET":
+        return render_template("register.html")
+    fields = form_fields("username", "password")
+    if fields is None:
+        return render_template("register.html", error="Fill in the form."), 400
+    username, password = fields
+    error = account_problem(username, password)
+    if error:
+        return render_template("register.html", error=error, username=username), 400
+    rounds = current_app.config["BCRYPT_ROUNDS"]
+    user = {"username": username, "password_hash": hash_password(password, rounds)}
+    try:
+        get_db().users.insert_one(user)
+    except DuplicateKeyError:
+        error = "That username is taken."
+        return render_template("register.html", error=error, username=username), 409
+    start_session(user)
+    return redirect(url_for("index"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Log in with a username and password, then go where the visitor was going."""
+    next_path = safe_next(request.values.get("next"))
+    if request.method == "GET":
+        return render_template("login.html", next=next_path)
+    fields = form_fields("username", "password")
+    if fields is None:
+        return render_template("login.html", error=LOGIN_FAILED, next=next_path), 400
+    username, password = fields
+    throttle = current_app.extensions["login_throttle"]
+    # Per name and address: a stranger's failures never lock the real user out.
+    key = (username, request.remote_addr)
+    wait = throttle.retry_after(key)
+    if wait:
+        error = f"Too many failed logins. Try again in {math.ceil(wait / 60)} minutes."
+        page = render_template("login.html", error=error, username=username, next=next_path)
+        return page, 429, {"Retry-After": str(wait)}
+    user = get_db().users.find_one({"username": username})
+    # An unknown user costs a bcrypt check too, so timing does not tell who has an account.
+    password_hash = user["password_hash"] if user else current_app.extensions["dummy_hash"]
+    if not check_password(password, password_hash) or user is None:
+        throttle.failed(key)
+        page = render_template("login.html", error=LOGIN_FAILED, username=username, next=next_path)
+        return page, 401
+    throttle.succeeded(key)
+    start_session(user)
+    return redirect(next_path)
+
+
+@bp.post("/logout")
+def logout():
+    """End the login for good: its token leaves the database, so a copied cookie is worthless."""
+    token = session.get("login")
+    if isinstance(token, str):
+        get_db().logins.delete_one({"_id": token})
+    session.clear()
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/api/me")
+@api_login_required
+def me():
+    """Tell the front end who is logged in."""
+    return {"username": g.user["username"]}
+
+
+@bp.cli.command("create-user")
+@click.argument("username")
+@click.password_option()
+def create_user_command(username, password):
+    """Create an account in the database at MONGO_URI."""
+    if current_app.config["MONGO_URI"] is None and current_app.config["MONGO_CLIENT"] is None:
+        raise click.ClickException(
+            "No MONGO_URI: the embedded database lives inside the server. Log in with the demo"
+            " account or create one at /register."
+        )
+    error = account_problem(username, password)
+    if error:
+        raise click.ClickException(error)
+    rounds = current_app.config["BCRYPT_ROUNDS"]
+    try:
+        get_db().users.insert_one(
+            {"username": username, "password_hash": hash_password(password, rounds)}
+        )
+    except DuplicateKeyError:
+        raise click.ClickException("That username is taken.") from None
+    click.echo(f"Created {username}.")
+
+
+def init_app(app):
+    """Register the login views, the login throttle and the dummy hash for unknown users."""
+    app.extensions["login_throttle"] = LoginThrottle(
+        app.config["LOGIN_MAX_FAILURES"], app.config["LOGIN_WINDOW_SECONDS"]
+    )
+    app.extensions["dummy_hash"] = hash_password(secrets.token_hex(), app.config["BCRYPT_ROUNDS"])
+    app.register_blueprint(bp)

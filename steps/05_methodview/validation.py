@@ -1,0 +1,77 @@
+"""Check what a client sends before anything reaches MongoDB."""
+
+import json
+
+from flask import abort, make_response, request
+
+# What a client may set, and what the server sets and ignores when Backbone sends it back.
+ITEM_FIELDS = {"title", "done"}
+SERVER_FIELDS = {"_id", "created_at", "updated_at"}
+MAX_TITLE_LENGTH = 200
+
+
+def refuse(message, fields=None, status=422):
+    """Stop the request with a JSON error, naming what is wrong field by field."""
+    body = {"error": message}
+    if fields:
+        body["fields"] = fields
+    abort(make_response(body, status))
+
+
+def refuse_constant(name):
+    """Refuse NaN and Infinity, which Python's json accepts but JSON does not have."""
+    raise ValueError(f"{name} is not JSON")
+
+
+def json_object():
+    """Return the request's body as a dict, or stop with 415 or 400 saying why."""
+    if not request.is_json:
+        abort(415, "Send JSON with Content-Type: application/json.")
+    try:
+        # get_data() answers 413 past MAX_CONTENT_LENGTH. RecursionError: absurdly deep nesting.
+        body = json.loads(request.get_data(), parse_constant=refuse_constant)
+    except (ValueError, RecursionError):
+        abort(400, "The body is not valid JSON.")
+    if not isinstance(body, dict):
+        abort(400, 'Send a JSON object, such as {"title": "Buy milk"}.')
+    return body
+
+
+def item_changes(body, partial):
+    """Return the fields to store from a body; partial (PATCH) allows leaving fields out."""
+    unknown = sorted(set(body) - ITEM_FIELDS - SERVER_FIELDS)
+    if unknown:
+        refuse(f"Unknown fields: {', '.join(unknown)}.", dict.fromkeys(unknown, "Unknown field."))
+    changes, errors = {}, {}
+    if "title" in body:
+        title = body["title"]
+        if not isinstance(title, str):
+            errors["title"] = "The title must be text."
+        elif not 1 <= len(title.strip()) <= MAX_TITLE_LENGTH:
+            errors["title"] = f"The title needs 1 to {MAX_TITLE_LENGTH} characters."
+        else:
+            changes["title"] = title.strip()
+    elif not partial:
+        errors["title"] = "The title is required."
+    if "done" in body:
+        # isinstance(1, bool) is False, but isinstance(True, int) is True: check for bool.
+        if isinstance(body["done"], bool):
+            changes["done"] = body["done"]
+        else:
+            errors["done"] = "done must be true or false."
+    elif not partial:
+        changes["done"] = False
+    if errors:
+        refuse("The item is not valid.", errors)
+    return changes
+
+
+def page_parameter(name, default, minimum, maximum):
+    """Return a whole-number query parameter from minimum to maximum, or stop with 400."""
+    value = request.args.get(name)
+    if value is None:
+        return default
+    # isascii: "²".isdigit() is True, but int("²") fails.
+    if not (value.isascii() and value.isdigit()) or not minimum <= int(value) <= maximum:
+        abort(400, f"{name} must be a whole number from {minimum} to {maximum}.")
+    return int(value)

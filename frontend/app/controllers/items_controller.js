@@ -1,18 +1,42 @@
 // Items controller
 // ----------------
-// The one page of the app: the list of items, as much of it as the step's API
-// can do.
+// The app's one page: the items, as far as the step's API goes.
 
 const Chaplin = require('chaplin');
+const Items = require('models/items');
 const SiteView = require('views/site_view');
+const UserView = require('views/user_view');
+const IntroView = require('views/intro_view');
+const NewItemView = require('views/new_item_view');
+const ItemsView = require('views/items_view');
 
 module.exports = Chaplin.Controller.extend({
-  // Before any action: the page frame, created once and kept.
+  // Before any action: the page frame and, once there are logins, the user.
+  // `reuse` keeps them from one action to the next.
   beforeAction() {
-    this.reuse('site', SiteView, {model: Chaplin.mediator.step});
+    const {step, user} = Chaplin.mediator;
+    this.reuse('site', SiteView, {model: step});
+    if (step.hasFeature('login')) {
+      // Ask the API who is logged in if the page did not say.
+      if (!user.get('username')) user.fetch();
+      this.reuse('user', UserView, {region: 'user', model: user});
+    }
   },
 
-  // `/`: the items.
+  // `/`: the list (read-only before step 05), or an explanation before the
+  // API has items (step 01).
   index() {
+    const {step} = Chaplin.mediator;
+    if (!step.hasFeature('items')) {
+      this.view = new IntroView({region: 'main'});
+      return;
+    }
+    const editable = step.hasFeature('edit');
+    this.items = new Items();
+    if (editable) {
+      this.form = new NewItemView({region: 'form', collection: this.items});
+    }
+    this.view = new ItemsView({region: 'main', collection: this.items, editable});
+    this.items.fetch();
   }
 });

@@ -1,10 +1,13 @@
-// The page frame: step banner, user slot, main slot. The model is the `Step`.
+// The page frame, rendered from the `Step`.
 const _ = require('underscore');
 
 module.exports = _.template(`
   <header class="site-header">
     <h1 id="step-banner">Step <%- number %> · <%- title %></h1>
-    <div id="user"></div>
+    <div class="user-region"></div>
   </header>
-  <main id="main"></main>
+  <main>
+    <div class="form-region"></div>
+    <div class="main-region"></div>
+  </main>
 `);

@@ -1,7 +1,7 @@
 // Site view
 // ---------
-// The page frame, kept from one action to the next: the step banner, a slot
-// for who is logged in and a slot for the page's content.
+// The page frame, kept from one action to the next: the step banner and the
+// regions the other views fill.
 
 const View = require('views/base/view');
 
@@ -11,11 +11,12 @@ module.exports = View.extend({
   containerMethod: 'prepend',
   // The frame's element.
   id: 'site',
-  // The slots other views fill: `new UserView({region: 'user'})`.
+  // Named slots: `new UserView({region: 'user'})` lands in `.user-region`.
   regions: {
-    user: '#user',
-    main: '#main'
+    user: '.user-region',
+    form: '.form-region',
+    main: '.main-region'
   },
-  // The model is the `Step`.
+  // Rendered from the `Step`.
   template: require('templates/site')
 });

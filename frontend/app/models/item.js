@@ -1,0 +1,35 @@
+// Item
+// ----
+// One item of the list, as the API stores it:
+//
+//     {"_id": "65a1…", "title": "Buy milk", "done": false,
+//      "created_at": "…", "updated_at": "…"}
+
+const Chaplin = require('chaplin');
+
+module.exports = Chaplin.Model.extend({
+  // MongoDB's key is `_id`. Backbone looks for `id` by default: without this
+  // line a saved item would still look new (`isNew()`), so `save` would POST
+  // a duplicate instead of PUTting to `/api/items/<_id>`.
+  idAttribute: '_id',
+
+  // Where items live: `save` PUTs or PATCHes `/api/items/<_id>`, `destroy`
+  // DELETEs it.
+  urlRoot: '/api/items/',
+
+  // No `defaults`: a new item is sent as just `{"title": …}` and the server
+  // fills in the rest.
+
+  // The item in a server answer: a bare item (POST, PUT, PATCH, and each
+  // element of a list, since `Collection#fetch` parses every element with
+  // this too), an item wrapped as `{"item": {…}}`, or nothing (204).
+  parse(response) {
+    return (response && response.item) || response;
+  },
+
+  // `created_at` for people, or '' if the server sent none.
+  createdText() {
+    const created = new Date(this.get('created_at') || '');
+    return isNaN(created) ? '' : created.toLocaleString();
+  }
+});

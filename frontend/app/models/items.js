@@ -1,0 +1,34 @@
+// Items
+// -----
+// The list of items, newest first as the server sends it.
+
+const _ = require('underscore');
+const Chaplin = require('chaplin');
+const Item = require('models/item');
+
+const Items = Chaplin.Collection.extend({
+  // Each element is an `Item`.
+  model: Item,
+
+  // GET lists the items, POST adds one.
+  url: '/api/items/',
+
+  // The API wraps the list: `{"items": [...]}`.
+  parse(response) {
+    return Array.isArray(response) ? response : response.items;
+  },
+
+  // Fetch, keeping the sync state up to date: the list view shows "Loading…"
+  // while syncing and "No items yet" only once synced.
+  fetch(options) {
+    this.beginSync();
+    return Chaplin.Collection.prototype.fetch.call(this, options)
+      .done(() => this.finishSync())
+      .fail(() => this.unsync());
+  }
+});
+
+// `beginSync`, `finishSync`, `isSynced`, … from Chaplin.
+_.extend(Items.prototype, Chaplin.SyncMachine);
+
+module.exports = Items;

@@ -1,0 +1,107 @@
+// Item view
+// ---------
+// One `<li class="item">` of the list. Read-only unless the step's API can
+// edit (`editable`): then the title is edited in place (PUT), the checkbox
+// toggles `done` (PATCH) and the delete button deletes (DELETE).
+
+const {showFieldError} = require('lib/field_error');
+const View = require('views/base/view');
+
+module.exports = View.extend({
+  // `editable` is taken from the options.
+  optionNames: View.prototype.optionNames.concat(['editable']),
+  // `<li class="item" data-id="65a1…">`.
+  tagName: 'li',
+  className: 'item',
+  attributes() {
+    return {'data-id': this.model.id};
+  },
+  // Title, done state, date, and the controls when editable.
+  template: require('templates/item'),
+
+  // Render again when the server has stored a change.
+  listen: {
+    'change model': 'render'
+  },
+
+  events: {
+    'change .item-toggle': 'toggleDone',
+    'dblclick .item-title': 'edit',
+    'click .item-edit': 'edit',
+    'keydown .item-title-input': 'editKeydown',
+    'blur .item-title-input': 'saveTitle',
+    'click .item-delete': 'delete'
+  },
+
+  // What the template shows.
+  getTemplateData() {
+    return {
+      title: this.model.get('title'),
+      done: Boolean(this.model.get('done')),
+      createdAt: this.model.get('created_at') || '',
+      createdText: this.model.createdText(),
+      editable: Boolean(this.editable)
+    };
+  },
+
+  // Swap the title for an input holding it.
+  edit() {
+    if (!this.editable) return;
+    this.$el.addClass('editing');
+    this.$('.item-title-input').trigger('focus');
+  },
+
+  // Enter saves (by leaving the input), Escape gives up.
+  editKeydown(event) {
+    if (event.key === 'Enter') {
+      event.target.blur();
+    } else if (event.key === 'Escape') {
+      this.$el.removeClass('editing');
+      this.render();
+    }
+  },
+
+  // Leaving the input saves the title: `save` PUTs the whole item (the server
+  // ignores the fields it sets itself). `wait` keeps the old title until the
+  // server agrees; if it refuses, the input stays with its message.
+  saveTitle() {
+    if (!this.$el.hasClass('editing')) return;
+    const title = this.$('.item-title-input').val().trim();
+    if (title === this.model.get('title')) {
+      this.$el.removeClass('editing');
+      return;
+    }
+    this.model.save({title}, {
+      wait: true,
+      success: () => this.$el.removeClass('editing'),
+      error: (model, xhr) => this.showError(xhr)
+    });
+  },
+
+  // Flip `done`: `patch` sends only `{"done": …}`, as a PATCH.
+  toggleDone() {
+    this.model.save({done: !this.model.get('done')}, {
+      patch: true,
+      wait: true,
+      // Put the checkbox back as the server has it, then say why.
+      error: (model, xhr) => {
+        this.render();
+        this.showError(xhr);
+      }
+    });
+  },
+
+  // DELETE the item; `wait` keeps it in the list until the server answers
+  // (204, no body), then the collection drops it and the list view this view.
+  delete() {
+    this.model.destroy({
+      wait: true,
+      error: (model, xhr) => this.showError(xhr)
+    });
+  },
+
+  // The server's refusal, under the item.
+  showError(xhr) {
+    showFieldError(this.$('.field-error'), xhr, 'title');
+  }
+});

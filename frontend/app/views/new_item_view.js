@@ -1,0 +1,37 @@
+// New item view
+// -------------
+// The form that adds an item: `collection.create` POSTs it; the server
+// answers 201 with the stored item (`_id`, `done`, `created_at`, …), which
+// then joins the top of the list.
+
+const {showFieldError} = require('lib/field_error');
+const View = require('views/base/view');
+
+module.exports = View.extend({
+  // `<form id="new-item">`.
+  tagName: 'form',
+  id: 'new-item',
+  // A title input, a button and a place for the server's complaint.
+  template: require('templates/new_item'),
+
+  events: {
+    submit: 'create'
+  },
+
+  // Send the new item. No check here: the server validates and says why it
+  // refuses (an empty title gives 422 and a message next to the input).
+  create(event) {
+    event.preventDefault();
+    this.collection.create({title: this.$('input[name=title]').val().trim()}, {
+      // Add the item only once the server has stored it, at the top.
+      wait: true,
+      at: 0,
+      // Empty the form for the next one.
+      success: () => {
+        this.render();
+        this.$('input[name=title]').trigger('focus');
+      },
+      error: (model, xhr) => showFieldError(this.$('.field-error'), xhr, 'title')
+    });
+  }
+});

@@ -9,7 +9,7 @@ STEP ?= $(patsubst steps/%,%,$(firstword $(subst _, ,$(lastword $(sort $(wildcar
 STEP_DIR := $(firstword $(wildcard steps/$(STEP)_*))
 FRONTEND_SOURCES := $(shell find frontend/app frontend/vendor -type f 2>/dev/null) frontend/brunch-config.js
 
-.PHONY: setup run test lint format frontend clean
+.PHONY: setup run test lint format frontend diff progress clean
 
 setup: $(VENV)/.installed frontend
 
@@ -41,6 +41,18 @@ lint: $(VENV)/.installed
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# What a step changed since the one before it: make diff STEP=04
+diff:
+	@test -n "$(STEP_DIR)" || { echo "No step folder steps/$(STEP)_*"; exit 1; }
+	@previous=$$(ls -d steps/$$(printf '%02d' $$(expr $(STEP) - 1))_* 2>/dev/null) || \
+		{ echo "$(STEP_DIR) is the first step."; exit 1; }; \
+	diff -ru --exclude=__pycache__ $$previous $(STEP_DIR); test $$? -le 1
+
+# Where a learner stands: make progress DIR=my_work/ (one folder per rebuilt step)
+DIR ?= my_work
+progress: $(VENV)/.installed
+	$(BIN)/python checks/progress.py $(DIR)
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/public .pytest_cache .ruff_cache

@@ -177,6 +177,12 @@ def client(app):
 @pytest.fixture
 def db(app, mongo_client):
     """The database the step's app uses, to arrange data and to read what it wrote."""
+    if "MONGO_DBNAME" not in app.config:
+        pytest.fail(
+            "This step has no database yet: create_app should set MONGO_DBNAME and open MongoDB"
+            " (see db.py from step 02 on).",
+            pytrace=False,
+        )
     return mongo_client[app.config["MONGO_DBNAME"]]
 
 

@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 # The newest step unless STEP=NN picks another (make run STEP=02).
 STEP ?= $(patsubst steps/%,%,$(firstword $(subst _, ,$(lastword $(sort $(wildcard steps/[0-9][0-9]_*))))))
 STEP_DIR := $(firstword $(wildcard steps/$(STEP)_*))
+PORT ?= 5000
 FRONTEND_SOURCES := $(shell find frontend/app frontend/vendor -type f 2>/dev/null) frontend/brunch-config.js
 
 .PHONY: setup run test lint format frontend diff progress clean
@@ -15,7 +16,7 @@ setup: $(VENV)/.installed frontend
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/pip install -r requirements-dev.txt
 	touch $@
 
 frontend: frontend/public/index.html
@@ -28,8 +29,8 @@ frontend/public/index.html: frontend/node_modules/.package-lock.json $(FRONTEND_
 
 run: setup
 	@test -n "$(STEP_DIR)" || { echo "No step folder steps/$(STEP)_*"; exit 1; }
-	@echo "Starting $(STEP_DIR): open http://127.0.0.1:5000 (Ctrl+C stops it)"
-	$(BIN)/flask --app $(STEP_DIR)/app.py run
+	@echo "Starting $(STEP_DIR): open http://127.0.0.1:$(PORT) (Ctrl+C stops it)"
+	$(BIN)/flask --app $(STEP_DIR)/app.py run --port $(PORT)
 
 test: setup lint
 	$(BIN)/pytest checks

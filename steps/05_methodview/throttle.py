@@ -1,5 +1,6 @@
 """Slow down password guessing: a few failed logins per key, then a pause."""
 
+import math
 import time
 from collections import defaultdict, deque
 
@@ -30,7 +31,8 @@ class LoginThrottle:
         failures = self._recent(key)
         if len(failures) < self.max_failures:
             return 0
-        return max(1, round(failures[0] + self.window_seconds - self.clock()))
+        # Rounded up: waiting the announced seconds must be enough.
+        return max(1, math.ceil(failures[0] + self.window_seconds - self.clock()))
 
     def failed(self, key):
         """Record a failed login."""

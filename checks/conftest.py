@@ -22,13 +22,30 @@ LAST_STEP = 5
 _loaded_steps = {}
 
 
+# Where the browser checks saved their screenshots, for the summary line.
+SCREENSHOTS_KEY = pytest.StashKey[Path]()
+
+
 def pytest_addoption(parser):
-    """Add --step-dir, learner mode."""
+    """Add --step-dir, learner mode, and --screenshots for the browser checks."""
     parser.addoption(
         "--step-dir",
         metavar="DIR",
         help="run the checks against your own copy of a step folder, e.g. my_work/03_encoder",
     )
+    parser.addoption(
+        "--screenshots",
+        metavar="DIR",
+        help="save the browser checks' screenshots (step01.png …) in DIR; default: a temporary"
+        " folder, named at the end of the run",
+    )
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """Say where the browser checks saved their screenshots, if they saved any."""
+    folder = config.stash.get(SCREENSHOTS_KEY, None)
+    if folder is not None:
+        terminalreporter.write_line(f"Screenshots of the steps: {folder}")
 
 
 def step_number(folder):

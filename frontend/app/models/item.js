@@ -10,7 +10,9 @@ const Chaplin = require('chaplin');
 module.exports = Chaplin.Model.extend({
   // MongoDB's key is `_id`. Backbone looks for `id` by default: without this
   // line a saved item would still look new (`isNew()`), so `save` would POST
-  // a duplicate instead of PUTting to `/api/items/<_id>`.
+  // it to `/api/items/` again instead of PUTting to `/api/items/<_id>`: a
+  // duplicate on a trusting server (step 05 answers 400: ids are not the
+  // client's to choose).
   idAttribute: '_id',
 
   // Where items live: `save` PUTs or PATCHes `/api/items/<_id>`, `destroy`

@@ -1,0 +1,242 @@
+"""Helpers of the browser checks: find Chromium, serve a step, watch the console and the API.
+
+Playwright for Python drives the system's Chromium (no `playwright install`): one browser for
+the whole run, a fresh context and page per check, each step served by a real threaded server.
+"""
+
+import os
+import re
+import shutil
+import threading
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from werkzeug.serving import make_server
+
+try:
+    from playwright.sync_api import expect, sync_playwright
+except ImportError:
+    # Without Playwright the `browser` fixture skips (or fails under CI), saying how to install it.
+    expect = sync_playwright = None
+
+# Flags that work as root, in containers and without network access to Google's services.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Names the system's Chromium goes by, tried in this order after $CHROMIUM.
+CHROMIUM_NAMES = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"]
+HOW_TO_INSTALL = (
+    "Install Chromium (`sudo apt-get install chromium`, or your distribution's package), or set"
+    " CHROMIUM=/path/to/chrome to use another one."
+)
+# Fixed page size, language and time zone, so screenshots look the same on every machine.
+CONTEXT_OPTIONS = {
+    "viewport": {"width": 1000, "height": 700},
+    "locale": "en-US",
+    "timezone_id": "UTC",
+}
+# What Chromium logs for every request answered 4xx or 5xx, e.g. "… status of 422 (UNPROCESSABLE
+# ENTITY)": expected on the error screens, and only there.
+FAILED_LOAD = "Failed to load resource: the server responded with a status of {status} ("
+LEARNER = {"username": "learner", "password": "correct horse battery"}
+
+
+def browser_unavailable(message):
+    """Skip the browser checks saying how to get what is missing; under CI, fail instead."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true and no browser to run the browser checks: {message}", pytrace=False)
+    pytest.skip(message)
+
+
+def find_chromium():
+    """Return the path of Chromium: $CHROMIUM if set, else the first one on PATH."""
+    configured = os.environ.get("CHROMIUM")
+    if configured:
+        if not Path(configured).is_file():
+            browser_unavailable(f"CHROMIUM={configured} is not a file. {HOW_TO_INSTALL}")
+        return configured
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return browser_unavailable(f"Chromium is not installed. {HOW_TO_INSTALL}")
+
+
+@contextmanager
+def chromium():
+    """Start the system's Chromium through Playwright, and close both afterwards."""
+    if sync_playwright is None:
+        browser_unavailable(
+            "The browser checks need Playwright for Python: pip install -r requirements-dev.txt."
+        )
+    executable = find_chromium()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextmanager
+def serving(app):
+    """Serve a Flask app on a free port of 127.0.0.1 in a thread; yield its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    # A short poll interval: shutdown() waits for the loop to look, 0.5 s by default.
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+class ConsoleWatch:
+    """Collect a page's console errors and uncaught exceptions; allow only the failed requests
+    a check expects."""
+
+    def __init__(self):
+        self.errors = []
+        self.expected_statuses = []
+
+    def watch(self, page):
+        """Start listening to a page."""
+        page.on("console", self._on_console)
+        page.on("pageerror", lambda error: self.errors.append(f"Uncaught {error}"))
+
+    def _on_console(self, message):
+        """Keep the console's errors."""
+        if message.type == "error":
+            self.errors.append(message.text)
+
+    def expect_failed_request(self, status):
+        """Allow Chromium's line for one request answered with this status."""
+        self.expected_statuses.append(status)
+
+    def problems(self):
+        """Return what went wrong: unexpected errors, and expected failed requests not logged."""
+        unexpected = list(self.errors)
+        missing = []
+        for status in self.expected_statuses:
+            prefix = FAILED_LOAD.format(status=status)
+            logged = next((error for error in unexpected if error.startswith(prefix)), None)
+            if logged is None:
+                missing.append(status)
+            else:
+                unexpected.remove(logged)
+        problems = [f"unexpected console error: {error}" for error in unexpected]
+        problems += [f"no failed request with status {status} was logged" for status in missing]
+        return problems
+
+
+class RequestLog:
+    """The API requests a page sends, as Backbone really sent them."""
+
+    def __init__(self, page):
+        self.requests = []
+        page.on("request", self._on_request)
+
+    def _on_request(self, request):
+        """Keep the requests to /api/."""
+        if urlsplit(request.url).path.startswith("/api/"):
+            self.requests.append(request)
+
+    @property
+    def calls(self):
+        """Each request as (method, path)."""
+        return [(request.method, urlsplit(request.url).path) for request in self.requests]
+
+    def body(self, method):
+        """The JSON body of the only request sent with this method."""
+        (request,) = (request for request in self.requests if request.method == method)
+        return request.post_data_json
+
+
+def api_answer(page, method):
+    """Wait (in a `with` block) for the answer to the page's next API request with this method."""
+    return page.expect_response(
+        lambda response: (
+            response.request.method == method and urlsplit(response.url).path.startswith("/api/")
+        )
+    )
+
+
+def submit_account_form(page, username, password):
+    """Send the login or register form of the current page; wait until the list is loaded."""
+    form = page.locator("form").first
+    form.locator("input[name=username]").fill(username)
+    form.locator("input[name=password]").fill(password)
+    # Both land on the items page, which fetches the list at once.
+    with api_answer(page, "GET"):
+        form.locator("button[type=submit]").click()
+
+
+def register(page, username=LEARNER["username"], password=LEARNER["password"]):
+    """Create an account through /register (which logs it in) and wait for its list."""
+    page.goto("/register")
+    submit_account_form(page, username, password)
+
+
+def add_item(page, title):
+    """Add an item with the new-item form; return the API's answer."""
+    form = page.locator("form#new-item")
+    form.locator("input[name=title]").fill(title)
+    with api_answer(page, "POST") as answer:
+        form.locator("button[type=submit]").click()
+    return answer.value
+
+
+def item_row(page, title):
+    """The list's row showing this title."""
+    exact = re.compile(f"^{re.escape(title)}$")
+    return page.locator("li.item").filter(has=page.locator(".item-title", has_text=exact))
+
+
+def add_dated_items(db, *items):
+    """Store (title, done) items a minute apart, the last one newest; return their documents."""
+    documents = []
+    for minute, (title, done) in enumerate(items):
+        created_at = datetime(2024, 1, 1, 12, minute, tzinfo=UTC)
+        document = {"title": title, "done": done, "created_at": created_at}
+        db.items.insert_one(document)
+        documents.append(document)
+    return documents
+
+
+def expect_read_only_list(page, titles):
+    """The list shows these titles, in order, with nothing to change them."""
+    expect(page.locator("li.item .item-title")).to_have_text(titles)
+    expect(page.locator("form#new-item")).to_have_count(0)
+    expect(page.locator(".item-edit, .item-delete, .item-title-input")).to_have_count(0)
+    for checkbox in page.locator(".item-toggle").all():
+        expect(checkbox).to_be_disabled()
+
+
+def expect_login_page(page, live_url, next_path):
+    """The browser shows the login page, which will bring it back to next_path."""
+    expect(page).to_have_url(re.compile(f"^{re.escape(live_url)}/login\\?next="))
+    assert parse_qs(urlsplit(page.url).query) == {"next": [next_path]}, page.url
+    expect(page.locator("input[name=next]")).to_have_value(next_path)
+
+
+def row_by_id(page, item_id):
+    """The list's row of the item with this _id."""
+    return page.locator(f'li.item[data-id="{item_id}"]')
+
+
+def stored_items(db):
+    """The stored items, newest first, as (title, done)."""
+    items = db.items.find().sort([("created_at", -1), ("_id", -1)])
+    return [(item["title"], item["done"]) for item in items]

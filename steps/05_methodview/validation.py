@@ -37,6 +37,17 @@ def json_object():
     return body
 
 
+def is_text(value):
+    """Tell whether value is a string BSON can store: JSON allows lone surrogates, UTF-8 not."""
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def item_changes(body, partial):
     """Return the fields to store from a body; partial (PATCH) allows leaving fields out."""
     unknown = sorted(set(body) - ITEM_FIELDS - SERVER_FIELDS)
@@ -45,7 +56,7 @@ def item_changes(body, partial):
     changes, errors = {}, {}
     if "title" in body:
         title = body["title"]
-        if not isinstance(title, str):
+        if not is_text(title):
             errors["title"] = "The title must be text."
         elif not 1 <= len(title.strip()) <= MAX_TITLE_LENGTH:
             errors["title"] = f"The title needs 1 to {MAX_TITLE_LENGTH} characters."
@@ -71,7 +82,8 @@ def page_parameter(name, default, minimum, maximum):
     value = request.args.get(name)
     if value is None:
         return default
-    # isascii: "²".isdigit() is True, but int("²") fails.
-    if not (value.isascii() and value.isdigit()) or not minimum <= int(value) <= maximum:
+    # isascii: "²".isdigit() is True, but int("²") fails; and int() refuses over 4300 digits.
+    well_formed = value.isascii() and value.isdigit() and len(value) <= len(str(maximum))
+    if not well_formed or not minimum <= int(value) <= maximum:
         abort(400, f"{name} must be a whole number from {minimum} to {maximum}.")
     return int(value)

@@ -1,0 +1,369 @@
+"""Step 05 under load and under random input: a real threaded server, and Hypothesis."""
+
+import http.cookiejar
+import json
+import math
+import random
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+import pytest
+from bson import ObjectId
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from werkzeug.serving import make_server
+
+pytestmark = pytest.mark.steps(5, 5)
+
+COLLECTION = "/api/items/"
+PASSWORD = "correct horse battery"
+# Concurrent browsers, and the writes each of them makes.
+CLIENTS = 8
+OPERATIONS = 25
+# Seconds any one request or thread may take before the check gives up on it.
+TIMEOUT = 10
+STORED_KEYS = {"_id", "title", "done", "owner_id", "created_at", "updated_at"}
+API_KEYS = STORED_KEYS - {"owner_id"}
+
+
+def assert_item_rules(document):
+    """A stored item has exactly the fields the server sets, each of the right kind."""
+    assert set(document) == STORED_KEYS, document
+    assert isinstance(document["_id"], ObjectId)
+    assert isinstance(document["owner_id"], ObjectId)
+    title = document["title"]
+    assert isinstance(title, str)
+    assert title == title.strip()
+    assert 1 <= len(title) <= 200
+    assert isinstance(document["done"], bool)
+    assert isinstance(document["created_at"], datetime)
+    assert isinstance(document["updated_at"], datetime)
+    assert document["created_at"] <= document["updated_at"]
+
+
+# ---------------------------------------------------------------- a real threaded server
+
+
+@pytest.fixture
+def base_url(app):
+    """Serve the app from a real threaded server on a free port, and stop it afterwards."""
+    # The checks speak plain http to 127.0.0.1: the cookie must not be HTTPS-only.
+    app.config["SESSION_COOKIE_SECURE"] = False
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    # A short poll interval: shutdown() waits for the next poll (0.5 s by default).
+    polling = {"poll_interval": 0.05}
+    thread = threading.Thread(target=server.serve_forever, kwargs=polling, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    thread.join(TIMEOUT)
+
+
+class KeepRedirects(urllib.request.HTTPRedirectHandler):
+    """Answer a redirect with its own status instead of following it."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+class Browser:
+    """One user's browser: its own cookie jar; every request has a timeout."""
+
+    def __init__(self, base_url):
+        self.base_url = base_url
+        cookies = urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        self.opener = urllib.request.build_opener(cookies, KeepRedirects)
+
+    def send(self, method, path, body=None, form=None):
+        """Send a request and return its status and its JSON (None if the body is not JSON)."""
+        headers, data = {}, None
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            data = json.dumps(body).encode()
+        if form is not None:
+            data = urllib.parse.urlencode(form).encode()
+        request = urllib.request.Request(
+            self.base_url + path, data=data, method=method, headers=headers
+        )
+        try:
+            with self.opener.open(request, timeout=TIMEOUT) as response:
+                return response.status, parse_json(response)
+        except urllib.error.HTTPError as error:
+            with error:
+                return error.code, parse_json(error)
+
+    def register(self, username):
+        """Create an account with the register form, which logs it in."""
+        status, _ = self.send(
+            "POST", "/register", form={"username": username, "password": PASSWORD}
+        )
+        assert status == 302, f"registering {username}"
+        assert self.send("GET", "/api/me") == (200, {"username": username})
+
+
+def parse_json(response):
+    """The JSON body of a response, or None."""
+    if response.headers.get_content_type() != "application/json":
+        return None
+    return json.loads(response.read())
+
+
+class Workload:
+    """One client's random mix of writes, and what the server acknowledged."""
+
+    def __init__(self, browser, number, shared_ids):
+        self.browser = browser
+        self.number = number
+        self.random = random.Random(number)
+        # Ids every client has created: the others try to touch them and must get 404.
+        self.shared_ids = shared_ids
+        # What the server acknowledged: item id -> (title, done).
+        self.expected = {}
+        self.surprises = []
+
+    def expect(self, operation, answer, status):
+        """Note an answer that is not the expected one; return whether it was."""
+        if answer[0] != status:
+            self.surprises.append((operation, answer))
+        return answer[0] == status
+
+    def create(self, step):
+        title, done = f"client {self.number} item {step}", self.random.random() < 0.5
+        answer = self.browser.send("POST", COLLECTION, {"title": title, "done": done})
+        if self.expect("create", answer, 201):
+            item_id = answer[1]["_id"]
+            self.expected[item_id] = (title, done)
+            self.shared_ids.append(item_id)
+
+    def replace(self, item_id, step):
+        title = f"client {self.number} replaced at {step}"
+        answer = self.browser.send("PUT", COLLECTION + item_id, {"title": title, "done": True})
+        if self.expect("replace", answer, 200):
+            self.expected[item_id] = (title, True)
+
+    def toggle(self, item_id):
+        title, done = self.expected[item_id]
+        answer = self.browser.send("PATCH", COLLECTION + item_id, {"done": not done})
+        if self.expect("toggle", answer, 200):
+            self.expected[item_id] = (title, not done)
+
+    def delete(self, item_id):
+        if self.expect("delete", self.browser.send("DELETE", COLLECTION + item_id), 204):
+            del self.expected[item_id]
+
+    def intrude(self):
+        """Try to change or delete another client's item: it must look like it does not exist."""
+        others = [item_id for item_id in self.shared_ids if item_id not in self.expected]
+        if others:
+            url = COLLECTION + self.random.choice(others)
+            if self.random.random() < 0.5:
+                answer = self.browser.send("PATCH", url, {"title": "stolen"})
+            else:
+                answer = self.browser.send("DELETE", url)
+            self.expect("intrude", answer, 404)
+
+    def run(self, start):
+        """Wait for the others, then make OPERATIONS random requests."""
+        start.wait(TIMEOUT)
+        for step in range(OPERATIONS):
+            roll = self.random.random()
+            own = self.random.choice(sorted(self.expected)) if self.expected else None
+            if own is None or roll < 0.4:
+                self.create(step)
+            elif roll < 0.6:
+                self.replace(own, step)
+            elif roll < 0.75:
+                self.toggle(own)
+            elif roll < 0.9:
+                self.delete(own)
+            else:
+                self.intrude()
+        return self
+
+
+def test_concurrent_clients_lose_nothing_and_see_only_their_own_items(base_url, db):
+    shared_ids = []
+    workloads = []
+    for number in range(CLIENTS):
+        browser = Browser(base_url)
+        browser.register(f"client{number}")
+        workloads.append(Workload(browser, number, shared_ids))
+    start = threading.Barrier(CLIENTS)
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        futures = [pool.submit(workload.run, start) for workload in workloads]
+        # Every request has its own timeout, so no client can take longer than this.
+        finished = [future.result(TIMEOUT * (OPERATIONS + 1)) for future in futures]
+    assert [workload.surprises for workload in finished] == [[]] * CLIENTS
+    for workload in finished:
+        status, page = workload.browser.send("GET", f"{COLLECTION}?limit=200")
+        assert status == 200
+        listed = {item["_id"]: (item["title"], item["done"]) for item in page["items"]}
+        assert listed == workload.expected, "each client sees exactly its acknowledged items"
+        owner = db.users.find_one({"username": f"client{workload.number}"})["_id"]
+        stored = {
+            str(document["_id"]): (document["title"], document["done"])
+            for document in db.items.find({"owner_id": owner})
+        }
+        assert stored == workload.expected, "the database holds exactly what was acknowledged"
+    expected_total = sum(len(workload.expected) for workload in finished)
+    assert db.items.count_documents({}) == expected_total, "no phantom items"
+    for document in db.items.find():
+        assert_item_rules(document)
+
+
+# ---------------------------------------------------------------- random bodies (Hypothesis)
+
+ITEM_ID = "65a1b2c3d4e5f60718293a4b"
+CLIENT_FIELDS = {"title", "done"}
+SERVER_FIELDS = {"_id", "created_at", "updated_at"}
+
+# Keys an attacker would try, next to random ones.
+ODD_KEYS = st.sampled_from(["$set", "$where", "$ne", "title.x", "a.b", "", "owner_id", "__proto__"])
+KEYS = st.text(max_size=8) | ODD_KEYS
+# Lone surrogates are valid JSON escapes that UTF-8 cannot encode: in text too, not only in keys.
+ANY_TEXT = st.text(st.characters(exclude_categories=()), max_size=20)
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats()
+    | ANY_TEXT
+)
+JSON_VALUES = st.recursive(
+    SCALARS,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(KEYS, children, max_size=3),
+    max_leaves=8,
+)
+# Titles that pass, or 195 to 202 characters between blanks; then blank and random ones too.
+GOOD_TITLES = st.text(min_size=1, max_size=30).filter(str.strip) | st.integers(
+    min_value=195, max_value=202
+).map(lambda length: " " + "x" * length + " ")
+TITLES = (
+    GOOD_TITLES | st.sampled_from(["", " ", "\t\n", "\u3000", "\ud800", "ok \udfff"]) | ANY_TEXT
+)
+# What Backbone's save() sends: mostly acceptable, so that the checks see successes too.
+BACKBONE_SAVES = st.fixed_dictionaries(
+    {"title": GOOD_TITLES},
+    optional={
+        "done": st.booleans(),
+        "_id": st.just(ITEM_ID),
+        "created_at": st.just("2024-01-01T12:00:00.000+00:00"),
+        "updated_at": st.just("2024-01-01T12:00:00.000+00:00"),
+    },
+)
+# The same keys with random values.
+ITEM_SHAPED = st.fixed_dictionaries(
+    {},
+    optional={
+        "title": TITLES | JSON_VALUES,
+        "done": st.booleans() | JSON_VALUES,
+        "_id": st.sampled_from([ITEM_ID, ITEM_ID.upper(), str(ObjectId())]) | JSON_VALUES,
+        "created_at": JSON_VALUES,
+        "updated_at": JSON_VALUES,
+    },
+)
+# Either of those with a random extra key or two, such as "$set" or "title.x".
+WITH_EXTRA_KEYS = st.builds(
+    lambda item, extras: {**extras, **item},
+    BACKBONE_SAVES | ITEM_SHAPED,
+    st.dictionaries(KEYS, JSON_VALUES, min_size=1, max_size=2),
+)
+BODIES = BACKBONE_SAVES | ITEM_SHAPED | WITH_EXTRA_KEYS | JSON_VALUES
+
+
+def has_non_finite(value):
+    """Whether a JSON value holds NaN or an infinity, which json.dumps writes but JSON lacks."""
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(has_non_finite(child) for child in value.values())
+    if isinstance(value, list):
+        return any(has_non_finite(child) for child in value)
+    return False
+
+
+def accepted(method, body):
+    """Whether the contract accepts body for method: the checks' own reading of the rules."""
+    if not isinstance(body, dict) or has_non_finite(body):
+        return False
+    if set(body) - CLIENT_FIELDS - SERVER_FIELDS:
+        return False
+    if "_id" in body and (method == "POST" or body["_id"] != ITEM_ID):
+        return False
+    if "title" in body:
+        title = body["title"]
+        if not isinstance(title, str) or not 1 <= len(title.strip()) <= 200:
+            return False
+        if any("\ud800" <= char <= "\udfff" for char in title):
+            return False  # a lone surrogate: UTF-8, and so BSON, cannot store it
+    elif method != "PATCH":
+        return False
+    return "done" not in body or isinstance(body["done"], bool)
+
+
+def expected_fields(method, body, previous):
+    """The (title, done) an accepted body leaves stored; PATCH keeps what it does not send."""
+    if method == "PATCH":
+        title = body["title"].strip() if "title" in body else previous["title"]
+        return title, body.get("done", previous["done"])
+    return body["title"].strip(), body.get("done", False)
+
+
+@pytest.fixture
+def own_item(client, auth, db):
+    """Log the learner in and give them the item the random PUTs and PATCHes go to."""
+    auth.login()
+    owner_id = db.users.find_one({"username": "learner"})["_id"]
+    now = datetime.now(UTC)
+    db.items.insert_one(
+        {
+            "_id": ObjectId(ITEM_ID),
+            "title": "target",
+            "done": False,
+            "owner_id": owner_id,
+            "created_at": now,
+            "updated_at": now,
+        }
+    )
+    return owner_id
+
+
+@settings(
+    max_examples=120,
+    deadline=None,
+    # The app and its database are made once and shared by the examples, on purpose.
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(method=st.sampled_from(["POST", "PUT", "PATCH"]), body=BODIES)
+def test_random_bodies_never_break_the_item_rules(client, db, own_item, method, body):
+    url = COLLECTION if method == "POST" else COLLECTION + ITEM_ID
+    before = list(db.items.find())
+    response = client.open(
+        url, method=method, data=json.dumps(body), content_type="application/json"
+    )
+    after = list(db.items.find())
+    answer = response.get_json()
+    assert response.status_code < 500, answer
+    for document in after:
+        assert_item_rules(document)
+    if not accepted(method, body):
+        assert 400 <= response.status_code < 500, answer
+        assert isinstance(answer["error"], str)
+        assert after == before, "a refused body changes nothing"
+        return
+    assert response.status_code == (201 if method == "POST" else 200), answer
+    assert set(answer) == API_KEYS
+    (document,) = [document for document in after if str(document["_id"]) == answer["_id"]]
+    previous = next((old for old in before if old["_id"] == document["_id"]), None)
+    assert (document["title"], document["done"]) == expected_fields(method, body, previous)
+    assert (answer["title"], answer["done"]) == (document["title"], document["done"])
+    assert document["owner_id"] == own_item
+    if previous is not None:
+        assert document["created_at"] == previous["created_at"]
+    others_before = [old for old in before if old["_id"] != document["_id"]]
+    assert [old for old in after if old["_id"] != document["_id"]] == others_before

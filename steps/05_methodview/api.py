@@ -20,8 +20,6 @@ MAX_LIMIT = 200
 MAX_OFFSET = 1_000_000
 # What Backbone.emulateHTTP may ask for with a POST to an item.
 OVERRIDABLE_METHODS = {"PUT", "PATCH", "DELETE"}
-# Responses never show whose item it is: that is the server's business.
-HIDE_OWNER = {"owner_id": False}
 
 
 def item_query(item_id):
@@ -31,6 +29,13 @@ def item_query(item_id):
         abort(404, "No such item.")
     # The owner is part of every query, so another user's item is simply not found.
     return {"_id": ObjectId(item_id), "owner_id": g.user["_id"]}
+
+
+def without_owner():
+    """Return the projection that leaves out whose item it is: that is the server's business."""
+    # A new dict each time: mongomock changes the projection it is given while it works, so a
+    # shared one breaks under concurrent requests.
+    return {"owner_id": False}
 
 
 def found(item):
@@ -51,10 +56,10 @@ class ItemsAPI(MethodView):
         """List the user's items, newest first, a page at a time; or return one item."""
         items = get_db().items
         if item_id is not None:
-            return found(items.find_one(item_query(item_id), HIDE_OWNER))
+            return found(items.find_one(item_query(item_id), without_owner()))
         limit = page_parameter("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
         offset = page_parameter("offset", 0, 0, MAX_OFFSET)
-        cursor = items.find({"owner_id": g.user["_id"]}, HIDE_OWNER)
+        cursor = items.find({"owner_id": g.user["_id"]}, without_owner())
         page = cursor.sort([("created_at", DESCENDING), ("_id", DESCENDING)]).skip(offset)
         return {"items": list(page.limit(limit)), "limit": limit, "offset": offset}
 
@@ -92,7 +97,7 @@ class ItemsAPI(MethodView):
         item = get_db().items.find_one_and_update(
             query,
             {"$set": changes},
-            projection=HIDE_OWNER,
+            projection=without_owner(),
             return_document=ReturnDocument.AFTER,
         )
         return found(item)

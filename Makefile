@@ -10,7 +10,7 @@ STEP_DIR := $(firstword $(wildcard steps/$(STEP)_*))
 PORT ?= 5000
 FRONTEND_SOURCES := $(shell find frontend/app frontend/vendor -type f 2>/dev/null) frontend/brunch-config.js
 
-.PHONY: setup run test lint format frontend diff progress clean
+.PHONY: setup run test lint format frontend diff progress bench clean
 
 setup: $(VENV)/.installed frontend
 
@@ -38,6 +38,17 @@ test: setup lint
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Figures for bench/RESULTS.md: each script prints a Markdown table.
+bench: $(VENV)/.installed
+	$(BIN)/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	$(BIN)/python bench/machine.py
+	$(BIN)/python bench/encoding.py
+	$(BIN)/python bench/api_overhead.py
+	$(BIN)/python bench/list_scale.py
+	$(BIN)/python bench/bcrypt_cost.py
+	$(BIN)/python bench/checks_time.py
+	$(BIN)/python bench/startup.py
 
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .

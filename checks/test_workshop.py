@@ -200,6 +200,19 @@ def check_command(command, tmp_path):
         run = [str(VENV_BIN / "pytest"), *words[1:-1], str(copy), "-q", "-p", "no:cacheprovider"]
         result = subprocess.run(run, cwd=ROOT, capture_output=True, text=True)
         assert result.returncode == 0, result.stdout
+    elif re.fullmatch(r"(\.venv/bin/)?pytest checks/test_exercises\.py --step-dir (\S+)", command):
+        # An extension exercise, run on its reference solution: my_work/05_done_filter is
+        # steps/05_* with exercises/05_*/done_filter.patch applied.
+        from test_exercises import EXTENSIONS, reference_solution
+
+        folder = Path(words[-1]).name
+        names = {f"{step[:2]}_{name}": step for step, name in EXTENSIONS.items()}
+        assert folder in names, f"{folder} names no extension exercise: one of {sorted(names)}"
+        step = names[folder]
+        copy = reference_solution(step, tmp_path)
+        run = [str(VENV_BIN / "pytest"), *words[1:-1], str(copy), "-q", "-p", "no:cacheprovider"]
+        result = subprocess.run(run, cwd=ROOT, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout
     elif words[0] in {"pytest", ".venv/bin/pytest"}:
         # The whole suite, a marker or one file: `make test` runs all of these in CI.
         assert all(

@@ -17,8 +17,10 @@ def mongo_value_to_json(value):
     # MongoDB stores UTC; a naive datetime (from a client without tz_aware) is UTC too.
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
+    elif value.utcoffset():
+        value = value.astimezone(UTC)
     # BSON keeps milliseconds, so that is all the precision worth printing.
-    return value.astimezone(UTC).isoformat(timespec="milliseconds")
+    return value.isoformat("T", "milliseconds")
 
 
 class MongoDocumentEncoder(simplejson.JSONEncoder):

@@ -7,8 +7,12 @@ learner's own copy of a step folder instead.
 
 import importlib
 import importlib.util
+import os
 import re
+import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import mongomock
@@ -18,12 +22,47 @@ ROOT = Path(__file__).resolve().parents[1]
 STEPS_DIR = ROOT / "steps"
 FRONTEND_PUBLIC = ROOT / "frontend" / "public"
 LAST_STEP = 5
+EXERCISES_DIR = ROOT / "exercises"
+
+# The extension exercise of each step: exercises/<step>/<name>.patch is its reference solution,
+# which the exercise's checks in test_exercises.py prove.
+EXTENSIONS = {
+    "02_jsonify": "count",
+    "03_encoder": "more_types",
+    "04_auth": "logout_everywhere",
+    "05_methodview": "done_filter",
+}
+# Each pitfall patch brings one of the article's pitfalls back; the check named here runs once
+# more on a copy of the step with the patch applied, and must fail there (a strict xfail). A
+# [case] after the name keeps only that case of a parametrized check.
+PITFALLS = {
+    "01_index/pitfall_no_template_loader": (
+        "test_01_index.py::test_index_renders_the_built_front_end_as_a_template"
+    ),
+    "02_jsonify/pitfall_raw_documents": (
+        "test_02_jsonify.py::test_items_are_converted_field_by_field"
+    ),
+    "03_encoder/pitfall_article_fallback": "test_03_encoder.py::test_encoder_refuses_unknown_types",
+    "03_encoder/pitfall_json_encoder_attribute": (
+        "test_03_encoder.py::test_flask_json_provider_encodes_mongo_types"
+    ),
+    "04_auth/pitfall_no_wraps": "test_04_auth.py::test_step_decorators_keep_the_view_name",
+    "04_auth/pitfall_bcrypt_72_bytes": (
+        "test_04_auth.py::test_check_password_answers_true_or_false[73-bytes]"
+    ),
+    "05_methodview/pitfall_no_decorators": "test_05_methodview.py::test_every_route_needs_a_login",
+    "05_methodview/pitfall_raw_objectid": (
+        "test_05_methodview.py::test_ids_that_are_not_the_users_item_are_404[not-hex]"
+    ),
+}
 
 _loaded_steps = {}
 
 
 # Where the browser checks saved their screenshots, for the summary line.
 SCREENSHOTS_KEY = pytest.StashKey[Path]()
+# The exercise copies made for this run: (step, patch name) -> folder.
+EXERCISE_COPIES_KEY = pytest.StashKey[dict]()
 
 
 def pytest_addoption(parser):
@@ -77,11 +116,71 @@ def pytest_generate_tests(metafunc):
             for folder in STEPS_DIR.iterdir()
             if folder.is_dir() and first <= (step_number(folder) or 0) <= last
         )
-    metafunc.parametrize("step_dir", folders, ids=[folder.name for folder in folders])
+    params = [pytest.param(folder, id=folder.name) for folder in folders]
+    if not own:
+        params += pitfall_params(metafunc)
+    metafunc.parametrize("step_dir", params)
+
+
+def pitfall_params(metafunc):
+    """The step copies with a pitfall brought back on which this check must fail."""
+    check = f"{Path(metafunc.definition.fspath).name}::{metafunc.definition.name}"
+    return [
+        pytest.param(
+            exercise_copy(metafunc.config, *patch.split("/")),
+            id=patch.replace("/", "+"),
+            marks=pytest.mark.xfail(strict=True, reason=f"{patch}.patch brings the pitfall back"),
+        )
+        for patch, pitfall_check in PITFALLS.items()
+        if pitfall_check.split("[")[0] == check
+    ]
+
+
+def exercise_copy(config, step, patch_name):
+    """Return a copy of steps/<step> with exercises/<step>/<patch_name>.patch applied, made once."""
+    copies = config.stash.setdefault(EXERCISE_COPIES_KEY, {})
+    if (step, patch_name) not in copies:
+        # Named like a learner's folder (05_done_filter), in a temporary folder of its own.
+        copy = Path(tempfile.mkdtemp(prefix="exercise-")) / f"{step[:2]}_{patch_name}"
+        shutil.copytree(STEPS_DIR / step, copy, ignore=shutil.ignore_patterns("__pycache__"))
+        patch = EXERCISES_DIR / step / f"{patch_name}.patch"
+        # The ceiling keeps git from taking a repository around the copy for the patch's root.
+        environment = {**os.environ, "GIT_CEILING_DIRECTORIES": str(copy.parent)}
+        result = subprocess.run(
+            ["git", "apply", str(patch)], cwd=copy, env=environment, capture_output=True, text=True
+        )
+        if result.returncode != 0:
+            raise pytest.UsageError(
+                f"{patch.relative_to(ROOT)} no longer applies to its step: update it.\n"
+                + result.stderr
+            )
+        copies[step, patch_name] = copy
+    return copies[step, patch_name]
+
+
+def pytest_unconfigure(config):
+    """Remove the exercise copies."""
+    for copy in config.stash.get(EXERCISE_COPIES_KEY, {}).values():
+        shutil.rmtree(copy.parent, ignore_errors=True)
 
 
 def pytest_collection_modifyitems(config, items):
-    """In learner mode, leave out the checks that do not apply to the learner's step."""
+    """Keep the cases a pitfall names; in learner mode, only the checks of the learner's step."""
+    # Case names of parametrized checks a pitfall keeps, by the pitfall's step copy.
+    kept_case = {
+        exercise_copy(config, *patch.split("/")): check.partition("[")[2].rstrip("]")
+        for patch, check in PITFALLS.items()
+        if "[" in check and not config.getoption("--step-dir")
+    }
+    other_cases = []
+    for item in items:
+        params = item.callspec.params if hasattr(item, "callspec") else {}
+        case = kept_case.get(params.get("step_dir"))
+        if case and case not in item.callspec.id:
+            other_cases.append(item)
+    if other_cases:
+        config.hook.pytest_deselected(items=other_cases)
+        items[:] = [item for item in items if item not in other_cases]
     own = config.getoption("--step-dir")
     number = own and step_number(own)
     if not number:

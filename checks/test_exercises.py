@@ -3,103 +3,25 @@
 Each patch under exercises/<step>/ is a unified diff relative to that step folder; `git apply`
 run inside a copy of the folder applies it. There are two kinds:
 - pitfall_*.patch brings one of the article's pitfalls back on purpose: the check named in
-  PITFALLS, which passes on the step, must then fail.
-- <name>.patch is the reference solution of the step's extension exercise (EXTENSIONS): applied
-  to a copy of the step, the exercise's own checks below pass, and so do the step's own checks.
+  conftest.PITFALLS, which passes on the step, runs again on a patched copy and must fail there.
+- <name>.patch is the reference solution of the step's extension exercise (conftest.EXTENSIONS):
+  applied to a copy of the step, the exercise's own checks below pass.
 
 Learner mode: `pytest checks/test_exercises.py --step-dir my_work/05_done_filter` runs the
-exercise checks of that step (and the step's own checks) against your folder instead.
+exercise checks of that step against your folder instead.
 """
 
-import os
-import shutil
-import subprocess
-import sys
+import importlib
 from datetime import UTC, datetime
-from pathlib import Path
 from uuid import UUID
 
 import pytest
 import simplejson
 from bson import Decimal128, ObjectId
 
-from conftest import ROOT, STEPS_DIR, step_module, step_number
+from conftest import EXERCISES_DIR, EXTENSIONS, PITFALLS, exercise_copy, step_module
 
-EXERCISES_DIR = ROOT / "exercises"
-# The extension exercise of each step: exercises/<step>/<name>.patch is its reference solution.
-EXTENSIONS = {
-    "02_jsonify": "count",
-    "03_encoder": "more_types",
-    "04_auth": "logout_everywhere",
-    "05_methodview": "done_filter",
-}
-# Each pitfall patch, and the check that fails once it is applied.
-PITFALLS = {
-    "01_index/pitfall_no_template_loader": (
-        "test_01_index.py::test_index_renders_the_built_front_end_as_a_template"
-    ),
-    "02_jsonify/pitfall_raw_documents": (
-        "test_02_jsonify.py::test_items_are_converted_field_by_field"
-    ),
-    "03_encoder/pitfall_article_fallback": "test_03_encoder.py::test_encoder_refuses_unknown_types",
-    "03_encoder/pitfall_json_encoder_attribute": (
-        "test_03_encoder.py::test_flask_json_provider_encodes_mongo_types"
-    ),
-    "04_auth/pitfall_no_wraps": "test_04_auth.py::test_step_decorators_keep_the_view_name",
-    "04_auth/pitfall_bcrypt_72_bytes": "test_04_auth.py::test_check_password_answers_true_or_false",
-    "05_methodview/pitfall_no_decorators": "test_05_methodview.py::test_every_route_needs_a_login",
-    "05_methodview/pitfall_raw_objectid": (
-        "test_05_methodview.py::test_ids_that_are_not_the_users_item_are_404"
-    ),
-}
 PASSWORD = "correct horse battery"
-
-
-def apply_patch(patch, folder):
-    """Apply a patch of exercises/ inside folder, or fail saying which patch no longer applies."""
-    # The ceiling keeps git from taking a repository around the folder for the patch's root.
-    environment = {**os.environ, "GIT_CEILING_DIRECTORIES": str(Path(folder).parent)}
-    result = subprocess.run(
-        ["git", "apply", str(patch)],
-        cwd=folder,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        pytest.fail(
-            f"{patch.relative_to(ROOT)} no longer applies to its step: update it.\n"
-            + result.stderr,
-            pytrace=False,
-        )
-
-
-def patched_copy(step, patch_name, tmp_path, copy_name=None):
-    """Copy steps/<step> into tmp_path and apply exercises/<step>/<patch_name>.patch to it."""
-    copy = tmp_path / (copy_name or step)
-    shutil.copytree(STEPS_DIR / step, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    apply_patch(EXERCISES_DIR / step / f"{patch_name}.patch", copy)
-    return copy
-
-
-def reference_solution(step, tmp_path):
-    """A copy of the step with its extension's reference patch, named like a learner's folder."""
-    name = EXTENSIONS[step]
-    return patched_copy(step, name, tmp_path, copy_name=f"{step[:2]}_{name}")
-
-
-def run_checks(check_files, step_dir):
-    """Run check files against a step folder in a fresh pytest; return (exit code, output)."""
-    options = ["--step-dir", str(step_dir), "-q", "-p", "no:cacheprovider"]
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", *check_files, *options],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return result.returncode, result.stdout + result.stderr
 
 
 def in_learner_mode(config):
@@ -108,25 +30,17 @@ def in_learner_mode(config):
 
 
 @pytest.fixture
-def solution(step_dir, request, tmp_path):
+def solution(step_dir, request):
     """The folder whose extension is checked: yours in learner mode, else the reference one."""
     if in_learner_mode(request.config):
         return step_dir
-    return reference_solution(step_dir.name, tmp_path)
+    return exercise_copy(request.config, step_dir.name, EXTENSIONS[step_dir.name])
 
 
 @pytest.fixture
-def app(solution, mongo_client, frontend_public):
-    """The solution's app on a fresh mongomock database (the conftest's app is the step's)."""
-    return step_module(solution, "app").create_app(
-        {
-            "TESTING": True,
-            "BCRYPT_ROUNDS": 4,
-            "MONGO_URI": None,
-            "MONGO_CLIENT": mongo_client,
-            "FRONTEND_PUBLIC": str(frontend_public),
-        }
-    )
+def step_app_module(solution):
+    """The solution's app.py: the conftest's app, client and db fixtures then use it."""
+    return step_module(solution, "app")
 
 
 # --- The patches themselves ---------------------------------------------------------------------
@@ -141,23 +55,11 @@ def test_every_patch_is_an_exercise_or_a_pitfall():
     assert patches == known, "each patch needs its entry in EXTENSIONS or PITFALLS"
 
 
-@pytest.mark.parametrize(("patch", "check"), PITFALLS.items(), ids=list(PITFALLS))
-def test_pitfall_patch_makes_its_check_fail(request, tmp_path, patch, check):
-    if in_learner_mode(request.config):
-        pytest.skip("the pitfall patches apply to the steps, not to your folder")
-    step, name = patch.split("/")
-    copy = patched_copy(step, name, tmp_path)
-    code, output = run_checks([f"checks/{check}"], copy)
-    assert code == 1, output
-    assert f"FAILED checks/{check}" in output, output
-
-
-@pytest.mark.steps(2, 5)
-def test_the_steps_own_checks_pass_on_the_solution(solution, step_dir):
-    number = f"{step_number(step_dir):02d}"
-    check_files = sorted(f"checks/{path.name}" for path in ROOT.glob(f"checks/test_{number}_*.py"))
-    code, output = run_checks(check_files, solution)
-    assert code == 0, f"the extension broke the step's own checks:\n{output}"
+def test_every_pitfall_names_a_check_that_exists():
+    for patch, check in PITFALLS.items():
+        file_name, name = check.split("[")[0].split("::")
+        module = importlib.import_module(file_name.removesuffix(".py"))
+        assert hasattr(module, name), f"{patch}: no check {check}"
 
 
 # --- 02: a count next to the items (exercises/02_jsonify/count.patch) ---------------------------

@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 import mongomock
+import pymongo
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -276,6 +277,18 @@ def make_app(step_app_module, mongo_client, frontend_public):
         return step_app_module.create_app(config)
 
     return make
+
+
+@pytest.fixture
+def unreachable_app(make_app, monkeypatch):
+    """The step's app with MONGO_URI (and a password in it) where no MongoDB answers."""
+    # pymongo looks for a server every 0.5 s whatever the timeout: look every 10 ms instead.
+    monkeypatch.setattr(pymongo.common, "MIN_HEARTBEAT_INTERVAL", 0.01)
+    app = make_app(
+        MONGO_CLIENT=None, MONGO_URI="mongodb://learner:s3cret@127.0.0.1:1/", MONGO_TIMEOUT_MS=100
+    )
+    yield app
+    app.extensions["mongo_db"].client.close()
 
 
 @pytest.fixture

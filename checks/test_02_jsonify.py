@@ -96,12 +96,8 @@ def test_server_fault_is_a_json_500_without_details(make_app):
 
 
 @pytest.mark.steps(2, 3)
-def test_unreachable_database_is_a_clear_503(make_app, caplog):
-    app = make_app(
-        MONGO_CLIENT=None, MONGO_URI="mongodb://learner:s3cret@127.0.0.1:1/", MONGO_TIMEOUT_MS=100
-    )
-    response = app.test_client().get("/api/items/")
-    app.extensions["mongo_db"].client.close()
+def test_unreachable_database_is_a_clear_503(unreachable_app, caplog):
+    response = unreachable_app.test_client().get("/api/items/")
     assert response.status_code == 503
     error = response.get_json()["error"]
     assert "unreachable" in error

@@ -248,7 +248,7 @@ def test_concurrent_reads_all_get_the_same_page(base_url, frequent_thread_switch
     page = COLLECTION + "?limit=100"
     expected = browser.send("GET", page)
     with ThreadPoolExecutor(CLIENTS) as pool:
-        answers = list(pool.map(lambda _: browser.send("GET", page), range(CLIENTS * 20)))
+        answers = list(pool.map(lambda _: browser.send("GET", page), range(CLIENTS * 10)))
     assert [answer for answer in answers if answer != expected] == []
 
 

@@ -1,4 +1,4 @@
-"""How long the checks take: the fast part without a browser, and all of them."""
+"""How long the checks take: the fast part, the slow ones, the browser ones, and all of them."""
 
 import re
 import subprocess
@@ -23,40 +23,27 @@ def run_pytest(*options):
     return elapsed, re.sub(r" in [\d.]+s.*$", "", summary)
 
 
-def browser_check_count():
-    """How many checks carry the browser marker (0 if there are none yet)."""
-    result = subprocess.run(
-        [*PYTEST, "--collect-only", "-m", "browser"],
-        cwd=benchlib.ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    found = re.search(r"(\d+)(?:/\d+)? tests? collected", result.stdout)
-    return int(found.group(1)) if found else 0
+# The three parts together are the full run, so it is not run a fourth time.
+PARTS = [
+    ("fast: no browser, no processes", "not browser and not slow"),
+    ("slow: documented commands run for real", "slow and not browser"),
+    ("browser: Chromium", "browser"),
+]
 
 
 def main():
-    """Time the checks without and with the browser, once each, and print the table."""
-    browser_checks = browser_check_count()
-    fast_time, fast_result = run_pytest("-m", "not browser")
-    rows = [('`pytest checks -m "not browser"`', f"{fast_time:.1f} s", fast_result)]
-    if browser_checks:
-        # The two runs together are exactly the full run, so it is not run a third time.
-        browser_time, browser_result = run_pytest("-m", "browser")
-        rows.append(("`pytest checks -m browser`", f"{browser_time:.1f} s", browser_result))
-        rows.append(
-            ("`pytest checks` (all: the two above)", f"{fast_time + browser_time:.1f} s", "")
-        )
+    """Time each part of the checks once, and print the table."""
+    rows, total = [], 0.0
+    for name, marker in PARTS:
+        elapsed, result = run_pytest("-m", marker)
+        total += elapsed
+        rows.append((f'{name}: `pytest checks -m "{marker}"`', f"{elapsed:.1f} s", result))
+    rows.append(("`pytest checks` (all: the three above)", f"{total:.1f} s", ""))
     benchlib.heading(
         "5a. Running the checks",
         "Wall clock of one run each from the repository root, with pytest's own summary.",
     )
     benchlib.table(["command", "time", "result"], rows)
-    if browser_checks:
-        print(f"- {browser_checks} browser checks (Chromium).\n")
-    else:
-        print("- There are no browser checks yet: `pytest checks` runs the same checks.\n")
 
 
 if __name__ == "__main__":

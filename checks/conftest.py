@@ -141,22 +141,26 @@ def exercise_copy(config, step, patch_name):
     """Return a copy of steps/<step> with exercises/<step>/<patch_name>.patch applied, made once."""
     copies = config.stash.setdefault(EXERCISE_COPIES_KEY, {})
     if (step, patch_name) not in copies:
-        # Named like a learner's folder (05_done_filter), in a temporary folder of its own.
-        copy = Path(tempfile.mkdtemp(prefix="exercise-")) / f"{step[:2]}_{patch_name}"
-        shutil.copytree(STEPS_DIR / step, copy, ignore=shutil.ignore_patterns("__pycache__"))
-        patch = EXERCISES_DIR / step / f"{patch_name}.patch"
-        # The ceiling keeps git from taking a repository around the copy for the patch's root.
-        environment = {**os.environ, "GIT_CEILING_DIRECTORIES": str(copy.parent)}
-        result = subprocess.run(
-            ["git", "apply", str(patch)], cwd=copy, env=environment, capture_output=True, text=True
-        )
-        if result.returncode != 0:
-            raise pytest.UsageError(
-                f"{patch.relative_to(ROOT)} no longer applies to its step: update it.\n"
-                + result.stderr
-            )
-        copies[step, patch_name] = copy
+        folder = Path(tempfile.mkdtemp(prefix="exercise-"))
+        copies[step, patch_name] = patched_step(step, patch_name, folder)
     return copies[step, patch_name]
+
+
+def patched_step(step, patch_name, folder):
+    """Copy steps/<step> into folder, named like a learner's (05_done_filter), and patch it."""
+    copy = folder / f"{step[:2]}_{patch_name}"
+    shutil.copytree(STEPS_DIR / step, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    patch = EXERCISES_DIR / step / f"{patch_name}.patch"
+    # The ceiling keeps git from taking a repository around the copy for the patch's root.
+    environment = {**os.environ, "GIT_CEILING_DIRECTORIES": str(folder)}
+    result = subprocess.run(
+        ["git", "apply", str(patch)], cwd=copy, env=environment, capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        raise pytest.UsageError(
+            f"{patch.relative_to(ROOT)} no longer applies to its step: update it.\n" + result.stderr
+        )
+    return copy
 
 
 def pytest_unconfigure(config):

@@ -5,9 +5,12 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 from conftest import ROOT
 
 
+@pytest.mark.slow
 def test_progress_shows_each_rebuilt_step_and_what_to_fix_first(tmp_path):
     # A learner who rebuilt step 01, and copied step 02 as 03 but has not written the encoder.
     shutil.copytree(ROOT / "steps" / "01_index", tmp_path / "01_index")

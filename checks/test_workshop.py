@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from conftest import FRONTEND_PUBLIC, ROOT, step_module
+from conftest import EXTENSIONS, FRONTEND_PUBLIC, ROOT, patched_step, step_module
 
 DOCUMENTS = ["README.md", "WORKSHOP.md"]
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```\n", re.MULTILINE | re.DOTALL)
@@ -108,18 +108,27 @@ def test_every_link_and_path_exists():
 # --- Shell commands -------------------------------------------------------------------------
 
 
+# Commands that start a server or a whole pytest run: real processes, so `slow` checks.
+STARTS_PROCESSES = re.compile(
+    r"(\S+=\S+ )*(make (run|progress)|(\.venv/bin/)?flask |(\.venv/bin/)?pytest .*--step-dir)"
+)
+
+
 def commands():
-    """Every command of the documents' sh blocks, continuation lines joined."""
-    found = []
+    """Every distinct command of the documents' sh blocks, continuation lines joined."""
+    found = {}
     for document in DOCUMENTS:
         for language, body, _kind, _path, line in blocks(document):
             if language != "sh":
                 continue
             for command in body.replace("\\\n", " ").split("\n"):
                 command = command.split(" # ")[0].strip()
-                if command and not command.startswith("#"):
-                    found.append(pytest.param(command, id=f"{document}:{line}:{command[:40]}"))
-    return found
+                if command and not command.startswith("#") and command not in found:
+                    marks = [pytest.mark.slow] if STARTS_PROCESSES.match(command) else []
+                    found[command] = pytest.param(
+                        command, id=f"{document}:{line}:{command[:40]}", marks=marks
+                    )
+    return list(found.values())
 
 
 def free_port():
@@ -203,13 +212,10 @@ def check_command(command, tmp_path):
     elif re.fullmatch(r"(\.venv/bin/)?pytest checks/test_exercises\.py --step-dir (\S+)", command):
         # An extension exercise, run on its reference solution: my_work/05_done_filter is
         # steps/05_* with exercises/05_*/done_filter.patch applied.
-        from test_exercises import EXTENSIONS, reference_solution
-
         folder = Path(words[-1]).name
-        names = {f"{step[:2]}_{name}": step for step, name in EXTENSIONS.items()}
+        names = {f"{step[:2]}_{name}": (step, name) for step, name in EXTENSIONS.items()}
         assert folder in names, f"{folder} names no extension exercise: one of {sorted(names)}"
-        step = names[folder]
-        copy = reference_solution(step, tmp_path)
+        copy = patched_step(*names[folder], tmp_path)
         run = [str(VENV_BIN / "pytest"), *words[1:-1], str(copy), "-q", "-p", "no:cacheprovider"]
         result = subprocess.run(run, cwd=ROOT, capture_output=True, text=True)
         assert result.returncode == 0, result.stdout
@@ -267,9 +273,12 @@ def live_step():
 
     def start(step_path):
         module = step_module(ROOT / step_path, "app")
-        app = module.create_app({"MONGO_URI": None, "FRONTEND_PUBLIC": str(FRONTEND_PUBLIC)})
+        # The embedded database, as `flask run` has it; bcrypt's cheapest cost keeps this fast.
+        config = {"MONGO_URI": None, "FRONTEND_PUBLIC": str(FRONTEND_PUBLIC), "BCRYPT_ROUNDS": 4}
+        app = module.create_app(config)
         server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        # A short poll interval: shutdown() waits for the next poll (0.5 s by default).
+        thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
         thread.start()
         servers.append((server, thread))
         return f"http://127.0.0.1:{server.server_port}"

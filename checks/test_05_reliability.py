@@ -198,6 +198,7 @@ class Workload:
         return self
 
 
+@pytest.mark.slow
 def test_concurrent_clients_lose_nothing_and_see_only_their_own_items(base_url, db):
     shared_ids = []
     workloads = []
@@ -238,6 +239,7 @@ def frequent_thread_switches():
     sys.setswitchinterval(previous)
 
 
+@pytest.mark.slow
 def test_concurrent_reads_all_get_the_same_page(base_url, frequent_thread_switches):
     # Shared state in a request's path (such as a module-level dict a query changes) shows up
     # as sporadic 500s only when requests overlap: many reads at once bring it out.

@@ -170,33 +170,28 @@ def pytest_unconfigure(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Keep the cases a pitfall names; in learner mode, only the checks of the learner's step."""
-    # Case names of parametrized checks a pitfall keeps, by the pitfall's step copy.
-    kept_case = {
-        exercise_copy(config, *patch.split("/")): check.partition("[")[2].rstrip("]")
-        for patch, check in PITFALLS.items()
-        if "[" in check and not config.getoption("--step-dir")
-    }
-    other_cases = []
-    for item in items:
-        params = item.callspec.params if hasattr(item, "callspec") else {}
-        case = kept_case.get(params.get("step_dir"))
-        if case and case not in item.callspec.id:
-            other_cases.append(item)
-    if other_cases:
-        config.hook.pytest_deselected(items=other_cases)
-        items[:] = [item for item in items if item not in other_cases]
-    own = config.getoption("--step-dir")
-    number = own and step_number(own)
-    if not number:
-        return
-    kept, dropped = [], []
-    for item in items:
-        first, last = step_range(item) if "step_dir" in item.fixturenames else (1, LAST_STEP)
-        (kept if first <= number <= last else dropped).append(item)
+    """Leave out the cases a pitfall does not name, and in learner mode other steps' checks."""
+    dropped = [item for item in items if not is_wanted(config, item)]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
-        items[:] = kept
+        items[:] = [item for item in items if item not in dropped]
+
+
+def is_wanted(config, item):
+    """Tell whether a collected check should run."""
+    step_dir = item.callspec.params.get("step_dir") if hasattr(item, "callspec") else None
+    own = config.getoption("--step-dir")
+    if own:
+        # Learner mode: only the checks whose steps include the learner's folder's step.
+        number = step_number(own)
+        first, last = step_range(item) if step_dir else (1, LAST_STEP)
+        return not number or first <= number <= last
+    for patch, check in PITFALLS.items():
+        # A pitfall copy runs only the case of a parametrized check that its [case] names.
+        case = check.partition("[")[2]
+        if case and step_dir == exercise_copy(config, *patch.split("/")):
+            return case.rstrip("]") in item.callspec.id
+    return True
 
 
 def load_step(step_dir):

@@ -3,10 +3,9 @@
 from datetime import UTC, datetime
 
 from bson import ObjectId
-from flask import Blueprint, abort, current_app, g, request, url_for
+from flask import Blueprint, abort, g, request, url_for
 from flask.views import MethodView
 from pymongo import DESCENDING, ReturnDocument
-from werkzeug.exceptions import HTTPException
 
 from .auth import api_login_required
 from .db import get_db
@@ -122,14 +121,3 @@ bp.add_url_rule(
     view_func=items_view,
     methods=["GET", "PUT", "PATCH", "DELETE", "POST"],
 )
-
-
-@bp.app_errorhandler(HTTPException)
-def json_error(error):
-    """Answer errors under /api/ as JSON, keeping their status and headers (such as Allow)."""
-    if not request.path.startswith("/api/"):
-        return error
-    response = error.get_response()
-    response.data = current_app.json.dumps({"error": error.description})
-    response.content_type = "application/json"
-    return response

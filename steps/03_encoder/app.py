@@ -25,7 +25,7 @@ def create_app(test_config=None):
     # static_url_path="" serves app.js and app.css at the site root, where index.html links them.
     app = Flask(__name__, static_folder=public, static_url_path="")
     app.config.from_mapping(
-        # No MONGO_URI, or an empty one: an embedded mongomock database, with demo data.
+        # The MongoDB server; without one, an embedded mongomock database with demo data.
         MONGO_URI=os.environ.get("MONGO_URI", ""),
         MONGO_DBNAME="workshop",
         MONGO_TIMEOUT_MS=2000,

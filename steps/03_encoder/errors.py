@@ -1,4 +1,4 @@
-"""API errors as JSON: one helper builds every error body, and the handlers that need it."""
+"""API errors as JSON: one helper builds every error body, and the handlers that use it."""
 
 import re
 

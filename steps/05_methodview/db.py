@@ -33,7 +33,7 @@ def get_db():
 
 
 def init_app(app):
-    """Open the app's database once, with the index that keeps usernames unique."""
+    """Open the app's database once, with the indexes the app relies on."""
     client = connect(app.config)
     db = client[app.config["MONGO_DBNAME"]]
     try:

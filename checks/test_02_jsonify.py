@@ -117,3 +117,17 @@ def test_an_empty_mongo_uri_means_the_embedded_database(make_app, step_dir):
         "an empty MONGO_URI (`MONGO_URI= flask run`) should mean the embedded database with its"
         " demo data, as no MONGO_URI does (WORKSHOP.md, The embedded database, or your own MongoDB)"
     )
+
+
+def test_embedded_database_under_gunicorn_warns_of_one_copy_per_worker(
+    make_app, monkeypatch, caplog
+):
+    import sys
+    import types
+
+    monkeypatch.setitem(sys.modules, "gunicorn", types.ModuleType("gunicorn"))
+    make_app(MONGO_CLIENT=None)
+    assert any("gunicorn" in record.getMessage() for record in caplog.records), (
+        "under gunicorn, the embedded database should warn that every worker has its own copy"
+        " (WORKSHOP.md, Going to production)"
+    )

@@ -59,7 +59,7 @@ diff:
 	@test -n "$(STEP_DIR)" || { echo "No step folder steps/$(STEP)_*"; exit 1; }
 	@previous=$$(ls -d steps/$$(printf '%02d' $$(expr $(STEP) - 1))_* 2>/dev/null) || \
 		{ echo "$(STEP_DIR) is the first step."; exit 1; }; \
-	diff -ru --exclude=__pycache__ $$previous $(STEP_DIR); test $$? -le 1
+	diff -ruN --exclude=__pycache__ $$previous $(STEP_DIR); test $$? -le 1
 
 # Where a learner stands: make progress DIR=my_work/ (one folder per rebuilt step)
 DIR ?= my_work

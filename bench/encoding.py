@@ -11,6 +11,7 @@ from pathlib import Path
 
 import benchlib
 from bson import ObjectId, json_util
+from flask import jsonify
 
 try:
     import orjson
@@ -19,9 +20,9 @@ except ImportError:  # orjson is a benchmark-only extra: without it, its rows ar
 
 DOCUMENTS = 10_000
 ROUNDS = 15
-SERVED = "served: `app.json.dumps` (`MongoJSONProvider`)"
+SERVED = "served: `app.json.dumps` (simplejson, `MongoDocumentEncoder`)"
 BSON = "`bson.json_util.dumps` (Flask-PyMongo's way)"
-ORJSON = "orjson, same output (`mongo_value_to_json` as hook)"
+ORJSON = "orjson, same output (`MongoDocumentEncoder.default` as hook)"
 
 
 def documents(app):
@@ -42,35 +43,17 @@ def documents(app):
     return list(items.find())
 
 
-def stdlib_default(encoder):
-    """A `default=` hook for the standard json module, with the step's conversion."""
-
-    def default(value):
-        if isinstance(value, encoder.MONGO_TYPES):
-            return encoder.mongo_value_to_json(value)
-        raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-    return default
-
-
-def shares_conversion(encoder):
-    """Tell whether both encoders of the step use the one mongo_value_to_json."""
-    hooks = (encoder.MongoDocumentEncoder.default, encoder.MongoJSONProvider.default)
-    shared = encoder.mongo_value_to_json
-    return all(hook is shared or shared.__name__ in hook.__code__.co_names for hook in hooks)
-
-
 def main(step_dirs):
     """Time every encoder on the same documents, interleaved, and print the table."""
     apps = {Path(folder).name: benchlib.make_app(folder) for folder in step_dirs}
     app = next(iter(apps.values()))
     encoder = benchlib.step_module(step_dirs[0], "encoder")
     payload = {"items": documents(app)}
-    hook = stdlib_default(encoder)
+    # The step's conversion as a `default=` hook for the other libraries: it raises TypeError
+    # for anything else, as they expect.
+    hook = encoder.MongoDocumentEncoder().default
     cases = {
-        "simplejson `MongoDocumentEncoder` via `mongodoc_jsonify`": lambda: (
-            encoder.mongodoc_jsonify(payload).get_data()
-        ),
+        "served response: `jsonify` (compact)": lambda: jsonify(payload).get_data(),
         SERVED: lambda: app.json.dumps(payload),
         "stdlib `json.dumps(default=…)`, unsorted": lambda: json.dumps(payload, default=hook),
         BSON: lambda: json_util.dumps(payload),
@@ -113,8 +96,7 @@ def main(step_dirs):
         slower = benchlib.ratio(samples[SERVED], floor)
         verdict = "met" if slower <= 10 else "missed"
         print(f"- Served path vs orjson, same output: {slower:.1f}x (goal ≤ 10x: {verdict}).")
-    shared = "yes" if shares_conversion(encoder) else "NO"
-    print(f"- Both encoders use the one `mongo_value_to_json`: {shared}.\n")
+    print()
 
     stats = benchlib.profile(lambda: app.json.dumps(payload), 3)
     print("Profile of the served path (cProfile, own time):\n")

@@ -35,8 +35,8 @@ def test_embedded_database_starts_with_demo_items(make_app, step_dir):
     app = make_app(MONGO_CLIENT=None)
     client = app.test_client()
     if "auth.login" in app.view_functions:
-        db = step_module(step_dir, "db")
-        login = {"username": db.DEMO_USERNAME, "password": db.DEMO_PASSWORD}
+        demo = step_module(step_dir, "demo")
+        login = {"username": demo.DEMO_USERNAME, "password": demo.DEMO_PASSWORD}
         assert client.post("/login", data=login).status_code == 302, "the demo account logs in"
     items = client.get("/api/items/").get_json()["items"]
     assert len(items) >= 3, "with no MONGO_URI the embedded database is seeded with demo items"
@@ -104,3 +104,30 @@ def test_unreachable_database_is_a_clear_503(unreachable_app, caplog):
     assert "MONGO_URI" in error, "the message says how to fall back to the embedded database"
     assert "s3cret" not in error
     assert [record.message for record in caplog.records] == [error], "one line in the log"
+
+
+def test_an_empty_mongo_uri_means_the_embedded_database(make_app, step_dir):
+    app = make_app(MONGO_CLIENT=None, MONGO_URI="")
+    client = app.test_client()
+    if "auth.login" in app.view_functions:
+        demo = step_module(step_dir, "demo")
+        client.post("/login", data={"username": demo.DEMO_USERNAME, "password": demo.DEMO_PASSWORD})
+    items = client.get("/api/items/").get_json().get("items", [])
+    assert len(items) >= 3, (
+        "an empty MONGO_URI (`MONGO_URI= flask run`) should mean the embedded database with its"
+        " demo data, as no MONGO_URI does (WORKSHOP.md, The embedded database, or your own MongoDB)"
+    )
+
+
+def test_embedded_database_under_gunicorn_warns_of_one_copy_per_worker(
+    make_app, monkeypatch, caplog
+):
+    import sys
+    import types
+
+    monkeypatch.setitem(sys.modules, "gunicorn", types.ModuleType("gunicorn"))
+    make_app(MONGO_CLIENT=None)
+    assert any("gunicorn" in record.getMessage() for record in caplog.records), (
+        "under gunicorn, the embedded database should warn that every worker has its own copy"
+        " (WORKSHOP.md, Going to production)"
+    )

@@ -1,4 +1,4 @@
-"""Step 03: MongoDocumentEncoder, mongodoc_jsonify and a JSON provider for Mongo documents."""
+"""Step 03: MongoDocumentEncoder, and a JSON provider that writes with it."""
 
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -52,13 +52,6 @@ def test_pitfall_the_articles_fallback_recurses_forever():
         simplejson.dumps({"value": {1}}, cls=ArticleEncoder)
 
 
-def test_mongodoc_jsonify_answers_json(app, encoder):
-    with app.app_context():
-        response = encoder.mongodoc_jsonify(items=[{"_id": OBJECT_ID, "at": WHEN}])
-    assert response.mimetype == "application/json"
-    assert response.get_json() == {"items": [{"_id": str(OBJECT_ID), "at": WHEN_JSON}]}
-
-
 def test_flask_json_provider_encodes_mongo_types(app):
     document = {"_id": OBJECT_ID, "at": WHEN}
     expected = {"_id": str(OBJECT_ID), "at": WHEN_JSON}
@@ -89,3 +82,24 @@ def test_items_are_sent_as_whole_documents(client, auth, db):
         "created_at": WHEN_JSON,
         "note": "any field",
     }
+
+
+def test_app_json_writes_with_mongo_document_encoder(app, encoder, monkeypatch):
+    seen = []
+    encode_mongo_types = encoder.MongoDocumentEncoder.default
+
+    def watched_default(self, o):
+        seen.append(o)
+        return encode_mongo_types(self, o)
+
+    monkeypatch.setattr(encoder.MongoDocumentEncoder, "default", watched_default)
+    with app.app_context():
+        body = jsonify(items=[{"_id": OBJECT_ID, "at": WHEN}]).get_data()
+    assert seen == [OBJECT_ID, WHEN], (
+        "step 03 needs app.json to write with MongoDocumentEncoder: MongoJSONProvider.dumps calls"
+        " simplejson.dumps(obj, cls=MongoDocumentEncoder) (WORKSHOP.md, Step 03 · One encoder,"
+        " plugged into Flask's JSON provider)"
+    )
+    assert body == f'{{"items":[{{"_id":"{OBJECT_ID}","at":"{WHEN_JSON}"}}]}}\n'.encode(), (
+        "jsonify() should stay compact, keys sorted, as Flask's own provider writes it"
+    )

@@ -798,16 +798,15 @@ def test_create_user_command_refuses(app, db, user, username, typed):
 
 def test_embedded_database_has_a_demo_account_and_says_so(make_app, step_dir, caplog):
     caplog.set_level(logging.INFO)
-    db_module = step_module(step_dir, "db")
+    demo = step_module(step_dir, "demo")
     app = make_app(MONGO_CLIENT=None, BCRYPT_ROUNDS=4)
     messages = [record.getMessage() for record in caplog.records]
     assert any(
-        db_module.DEMO_USERNAME in message and db_module.DEMO_PASSWORD in message
-        for message in messages
+        demo.DEMO_USERNAME in message and demo.DEMO_PASSWORD in message for message in messages
     ), "the log says how to log in"
     client = app.test_client()
-    assert log_in(client, db_module.DEMO_USERNAME, db_module.DEMO_PASSWORD).status_code == 302
-    assert current_username(client) == db_module.DEMO_USERNAME
+    assert log_in(client, demo.DEMO_USERNAME, demo.DEMO_PASSWORD).status_code == 302
+    assert current_username(client) == demo.DEMO_USERNAME
 
 
 def test_login_with_an_unreachable_database_is_a_clear_503(unreachable_app):
@@ -816,3 +815,16 @@ def test_login_with_an_unreachable_database_is_a_clear_503(unreachable_app):
     message = response.get_data(as_text=True)
     assert "unreachable" in message
     assert "s3cret" not in message
+
+
+@pytest.mark.parametrize("mongo_uri", [None, ""], ids=["no-mongo-uri", "empty-mongo-uri"])
+def test_create_user_refuses_the_embedded_database(make_app, mongo_uri):
+    app = make_app(MONGO_CLIENT=None, MONGO_URI=mongo_uri)
+    result = create_user(app, "alice", f"{PASSWORD}\n{PASSWORD}\n")
+    assert result.exit_code != 0, (
+        "step 04 needs `flask create-user` to refuse when MONGO_URI is unset or empty: the account"
+        " would go to an embedded database that dies with the command (WORKSHOP.md, The embedded"
+        " database, or your own MongoDB)"
+    )
+    assert "MONGO_URI" in result.output, "the refusal should say that MONGO_URI is missing"
+    assert app.extensions["mongo_db"].users.find_one({"username": "alice"}) is None

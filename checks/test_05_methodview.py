@@ -675,3 +675,58 @@ def test_pitfall_objectid_from_a_raw_string(client, auth):
     response = client.get(item_url("nope"))
     assert_json_error(response, 404)
     assert response.get_json()["error"] == "No such item."
+
+
+# --- One spelling for every API error ----------------------------------------------------------
+
+
+def assert_spelled_like_jsonify(app, response, status):
+    """The response is a JSON error with this status, byte for byte what jsonify() makes of it."""
+    assert response.status_code == status, response.get_data(as_text=True)[:300]
+    assert response.mimetype == JSON, f"a {status} under /api/ should be JSON"
+    expected = app.json.response(response.get_json()).get_data()
+    assert response.get_data() == expected, (
+        f"step 05's {status} should be spelled as jsonify() spells it, {expected!r}: build every"
+        " API error with error_response() in errors.py (WORKSHOP.md, Step 02 · One shape for every"
+        " error)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "request_args", "status"),
+    [
+        ("GET", COLLECTION + "?limit=0", {}, 400),
+        (
+            "POST",
+            COLLECTION,
+            {"json": {"title": "t"}, "headers": {"Origin": "https://x.example"}},
+            403,
+        ),
+        ("GET", item_url(MISSING_ID), {}, 404),
+        ("DELETE", COLLECTION, {}, 405),
+        ("POST", COLLECTION, raw(OVER_ONE_MIB), 413),
+        ("POST", COLLECTION, raw('{"title": "t"}', "text/plain"), 415),
+        ("POST", COLLECTION, {"json": {"title": ""}}, 422),
+    ],
+    ids=["bad-limit", "cross-site", "missing", "wrong-method", "too-big", "not-json", "invalid"],
+)
+def test_every_api_error_is_spelled_like_jsonify(
+    app, client, auth, method, url, request_args, status
+):
+    auth.login()
+    response = client.open(url, method=method, **request_args)
+    assert_spelled_like_jsonify(app, response, status)
+
+
+def test_login_required_is_spelled_like_jsonify(app):
+    response = app.test_client().get(COLLECTION)
+    assert_spelled_like_jsonify(app, response, 401)
+    assert response.get_json() == {"error": "login required"}
+
+
+def test_an_unreachable_database_is_spelled_like_jsonify(unreachable_app):
+    client = unreachable_app.test_client()
+    with client.session_transaction() as session:
+        # A login token makes the request ask the database who is logged in.
+        session["login"] = "a login token"
+    assert_spelled_like_jsonify(unreachable_app, client.get(COLLECTION), 503)

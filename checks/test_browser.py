@@ -181,7 +181,7 @@ def test_steps_02_03_show_the_stored_items_read_only(page, db, screenshot):
 @pytest.mark.steps(4, 4)
 @pytest.mark.parametrize("app_config", [{"MONGO_CLIENT": None}], ids=["demo-database"])
 def test_step04_logs_in_then_shows_the_list_read_only(page, live_url, step_dir, screenshot):
-    demo = step_module(step_dir, "db")
+    demo = step_module(step_dir, "demo")
     page.goto("/")
     expect_login_page(page, live_url, "/")
     submit_account_form(page, demo.DEMO_USERNAME, demo.DEMO_PASSWORD)

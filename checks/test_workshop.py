@@ -313,3 +313,31 @@ def test_curl_examples_print_what_is_shown(
         assert TIME.sub("<time>", ID.sub("<id>", printed)) == TIME.sub(
             "<time>", ID.sub("<id>", shown)
         ), f"{document}:{line}: {command}"
+
+
+# --- make diff ----------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("step", ["02", "03", "04", "05"])
+def test_make_diff_shows_the_files_a_step_adds(step):
+    folder = next((ROOT / "steps").glob(f"{step}_*"))
+    previous = next((ROOT / "steps").glob(f"{int(step) - 1:02d}_*"))
+    added = [
+        path.relative_to(folder)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+        and "__pycache__" not in path.parts
+        and not (previous / path.relative_to(folder)).exists()
+    ]
+    assert added, f"step {step} adds no file: what does it teach?"
+    result = subprocess.run(
+        ["make", "diff", f"STEP={step}"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    for name in added:
+        content = "".join(f"+{line}\n" for line in (folder / name).read_text().splitlines())
+        assert f"+++ steps/{folder.name}/{name}" in result.stdout, f"make diff STEP={step}: {name}?"
+        assert content in result.stdout, (
+            f"make diff STEP={step} should show {name}, new in this step, line by line (diff -N)"
+        )

@@ -1,8 +1,7 @@
 """The JSON API of this step: the item list a Backbone collection fetches."""
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify
 from pymongo import DESCENDING
-from werkzeug.exceptions import HTTPException
 
 from .db import get_db
 
@@ -27,14 +26,3 @@ def list_items():
     """Return every item, newest first, as {"items": [...]} for Collection.parse to unwrap."""
     items = get_db().items.find().sort("created_at", DESCENDING)
     return jsonify(items=[item_to_json(item) for item in items])
-
-
-@bp.app_errorhandler(HTTPException)
-def json_error(error):
-    """Answer errors under /api/ as JSON, keeping their status and headers (such as Allow)."""
-    if not request.path.startswith("/api/"):
-        return error
-    response = error.get_response()
-    response.data = current_app.json.dumps({"error": error.description})
-    response.content_type = "application/json"
-    return response

@@ -6,7 +6,7 @@ from pathlib import Path
 import jinja2
 from flask import Flask, render_template
 
-from . import api, db
+from . import api, db, demo, errors
 
 # Brunch builds the front end into frontend/public/, two folders above this step.
 FRONTEND_PUBLIC = Path(__file__).resolve().parents[2] / "frontend" / "public"
@@ -24,8 +24,8 @@ def create_app(test_config=None):
     # static_url_path="" serves app.js and app.css at the site root, where index.html links them.
     app = Flask(__name__, static_folder=public, static_url_path="")
     app.config.from_mapping(
-        # No MONGO_URI: an embedded mongomock database, seeded with demo items.
-        MONGO_URI=os.environ.get("MONGO_URI"),
+        # The MongoDB server; without one, an embedded mongomock database with demo data.
+        MONGO_URI=os.environ.get("MONGO_URI", ""),
         MONGO_DBNAME="workshop",
         MONGO_TIMEOUT_MS=2000,
         # Tests pass their own client here instead of patching anything.
@@ -36,6 +36,8 @@ def create_app(test_config=None):
     # so render_template("index.html") finds the built front end.
     app.jinja_loader = jinja2.ChoiceLoader([app.jinja_loader, jinja2.FileSystemLoader(public)])
     db.init_app(app)
+    demo.init_app(app)
+    errors.init_app(app)
     app.register_blueprint(api.bp)
 
     @app.get("/")

@@ -1,34 +1,27 @@
 """The one place that decides the database: MongoDB at MONGO_URI, else an embedded mongomock."""
 
-import re
-from datetime import UTC, datetime, timedelta
-
 import mongomock
 import pymongo
-from flask import current_app, request
-from pymongo.errors import ConnectionFailure
-
-DEMO_TITLES = ["Read the workshop", "Build the front end with Brunch", "Serve it with Flask"]
+from flask import current_app
 
 
-def connect(uri, timeout_ms):
-    """Return a client for the server at uri, or an embedded database with demo items."""
-    if uri:
-        # tz_aware: datetimes come back in UTC with their offset. The short server selection
-        # timeout turns a dead server into a clear error within seconds instead of a 30 s hang.
-        return pymongo.MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=timeout_ms)
-    client = mongomock.MongoClient(tz_aware=True)
-    add_demo_items(client[current_app.config["MONGO_DBNAME"]])
-    return client
+def uses_embedded_database(config):
+    """Tell whether the app runs on the embedded database: no client passed in, no MONGO_URI."""
+    # An empty MONGO_URI (`MONGO_URI= flask run`) counts as none, not as a server to look for.
+    return config["MONGO_CLIENT"] is None and not config["MONGO_URI"]
 
 
-def add_demo_items(db):
-    """Give the embedded database a few items so the page shows something at once."""
-    now = datetime.now(UTC)
-    for minutes, title in enumerate(DEMO_TITLES):
-        db.items.insert_one(
-            {"title": title, "done": False, "created_at": now - timedelta(minutes=minutes)}
-        )
+def connect(config):
+    """Return a client: the embedded database, the one passed in, or MongoDB at MONGO_URI."""
+    if uses_embedded_database(config):
+        return mongomock.MongoClient(tz_aware=True)
+    if config["MONGO_CLIENT"] is not None:
+        return config["MONGO_CLIENT"]
+    # tz_aware: datetimes come back in UTC with their offset. The short server selection
+    # timeout turns a dead server into a clear error within seconds instead of a 30 s hang.
+    return pymongo.MongoClient(
+        config["MONGO_URI"], tz_aware=True, serverSelectionTimeoutMS=config["MONGO_TIMEOUT_MS"]
+    )
 
 
 def get_db():
@@ -36,25 +29,7 @@ def get_db():
     return current_app.extensions["mongo_db"]
 
 
-def database_unreachable(error):
-    """Answer 503 with one clear line, not a traceback, when MongoDB does not answer."""
-    # Credentials in the URI (user:password@) stay out of logs and responses.
-    where = re.sub(r"//[^/@]*@", "//", current_app.config["MONGO_URI"] or "")
-    message = (
-        f"The database at {where} is unreachable. "
-        "Start it, or unset MONGO_URI to use the embedded database."
-    )
-    current_app.logger.error(message)
-    if request.path.startswith("/api/"):
-        return {"error": message}, 503
-    return message, 503, {"Content-Type": "text/plain; charset=utf-8"}
-
-
 def init_app(app):
-    """Open the app's database once and answer 503 whenever it is unreachable."""
-    with app.app_context():
-        client = app.config["MONGO_CLIENT"] or connect(
-            app.config["MONGO_URI"], app.config["MONGO_TIMEOUT_MS"]
-        )
+    """Open the app's database once."""
+    client = connect(app.config)
     app.extensions["mongo_db"] = client[app.config["MONGO_DBNAME"]]
-    app.register_error_handler(ConnectionFailure, database_unreachable)

@@ -1,45 +1,30 @@
 """The one place that decides the database: MongoDB at MONGO_URI, else an embedded mongomock."""
 
-import re
-from datetime import UTC, datetime, timedelta
-
 import mongomock
 import pymongo
-from flask import current_app, request
+from flask import current_app
 from pymongo.errors import ConnectionFailure
 
-from .passwords import hash_password
-
-DEMO_TITLES = ["Read the workshop", "Build the front end with Brunch", "Serve it with Flask"]
-DEMO_USERNAME = "demo"
-DEMO_PASSWORD = "workshop-demo"
+from .errors import unreachable_message
 
 
-def connect(uri, timeout_ms):
-    """Return a client for the server at uri, or an embedded database with demo data."""
-    if uri:
-        # tz_aware: datetimes come back in UTC with their offset. The short server selection
-        # timeout turns a dead server into a clear error within seconds instead of a 30 s hang.
-        return pymongo.MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=timeout_ms)
-    client = mongomock.MongoClient(tz_aware=True)
-    add_demo_data(client[current_app.config["MONGO_DBNAME"]])
-    return client
+def uses_embedded_database(config):
+    """Tell whether the app runs on the embedded database: no client passed in, no MONGO_URI."""
+    # An empty MONGO_URI (`MONGO_URI= flask run`) counts as none, not as a server to look for.
+    return config["MONGO_CLIENT"] is None and not config["MONGO_URI"]
 
 
-def add_demo_data(db):
-    """Give the embedded database a demo account and a few items, so there is something to see."""
-    rounds = current_app.config["BCRYPT_ROUNDS"]
-    db.users.insert_one(
-        {"username": DEMO_USERNAME, "password_hash": hash_password(DEMO_PASSWORD, rounds)}
+def connect(config):
+    """Return a client: the embedded database, the one passed in, or MongoDB at MONGO_URI."""
+    if uses_embedded_database(config):
+        return mongomock.MongoClient(tz_aware=True)
+    if config["MONGO_CLIENT"] is not None:
+        return config["MONGO_CLIENT"]
+    # tz_aware: datetimes come back in UTC with their offset. The short server selection
+    # timeout turns a dead server into a clear error within seconds instead of a 30 s hang.
+    return pymongo.MongoClient(
+        config["MONGO_URI"], tz_aware=True, serverSelectionTimeoutMS=config["MONGO_TIMEOUT_MS"]
     )
-    current_app.logger.warning(
-        "Embedded database: log in as %r with the password %r.", DEMO_USERNAME, DEMO_PASSWORD
-    )
-    now = datetime.now(UTC)
-    for minutes, title in enumerate(DEMO_TITLES):
-        db.items.insert_one(
-            {"title": title, "done": False, "created_at": now - timedelta(minutes=minutes)}
-        )
 
 
 def get_db():
@@ -47,36 +32,13 @@ def get_db():
     return current_app.extensions["mongo_db"]
 
 
-def unreachable_message():
-    """Say, in one line, that the database does not answer and what to do about it."""
-    # Credentials in the URI (user:password@) stay out of logs and responses.
-    where = re.sub(r"//[^/@]*@", "//", current_app.config["MONGO_URI"] or "")
-    return (
-        f"The database at {where} is unreachable. "
-        "Start it, or unset MONGO_URI to use the embedded database."
-    )
-
-
-def database_unreachable(error):
-    """Answer 503 with one clear line, not a traceback, when MongoDB does not answer."""
-    message = unreachable_message()
-    current_app.logger.error(message)
-    if request.path.startswith("/api/"):
-        return {"error": message}, 503
-    return message, 503, {"Content-Type": "text/plain; charset=utf-8"}
-
-
 def init_app(app):
-    """Open the app's database once and answer 503 whenever it is unreachable."""
-    with app.app_context():
-        client = app.config["MONGO_CLIENT"] or connect(
-            app.config["MONGO_URI"], app.config["MONGO_TIMEOUT_MS"]
-        )
-        db = client[app.config["MONGO_DBNAME"]]
-        try:
-            # The database itself keeps usernames unique, even between two racing requests.
-            db.users.create_index("username", unique=True)
-        except ConnectionFailure:
-            app.logger.error(unreachable_message())
+    """Open the app's database once, with the indexes the app relies on."""
+    client = connect(app.config)
+    db = client[app.config["MONGO_DBNAME"]]
+    try:
+        # The database itself keeps usernames unique, even between two racing requests.
+        db.users.create_index("username", unique=True)
+    except ConnectionFailure:
+        app.logger.error(unreachable_message(app.config["MONGO_URI"]))
     app.extensions["mongo_db"] = db
-    app.register_error_handler(ConnectionFailure, database_unreachable)

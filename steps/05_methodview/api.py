@@ -3,10 +3,9 @@
 from datetime import UTC, datetime
 
 from bson import ObjectId
-from flask import Blueprint, abort, current_app, g, request, url_for
+from flask import Blueprint, abort, g, request, url_for
 from flask.views import MethodView
 from pymongo import DESCENDING, ReturnDocument
-from werkzeug.exceptions import HTTPException
 
 from .auth import api_login_required
 from .db import get_db
@@ -48,8 +47,9 @@ def found(item):
 class ItemsAPI(MethodView):
     """GET, POST on /api/items/; GET, PUT, PATCH, DELETE on /api/items/<item_id>."""
 
-    # as_view() wraps the view in these. Decorating the class itself would wrap the class,
-    # not its view: as_view() would be gone and nothing would check the login.
+    # as_view() wraps the view in these, as api_login_required(ItemsAPI.as_view("items")) would
+    # by hand. Decorating the class itself would wrap the class, not its view: as_view() would
+    # be gone and nothing would check the login.
     decorators = [api_login_required]
 
     def get(self, item_id):
@@ -111,8 +111,6 @@ class ItemsAPI(MethodView):
 
 # One view, two rules: the collection gets item_id=None. An item accepts POST only for
 # Backbone.emulateHTTP. Every method listed must exist on the class, or Flask answers 500.
-# ItemsAPI.decorators checks the login; by hand, as the article did, it would read
-# api_login_required(ItemsAPI.as_view("items")) with an empty decorators list.
 items_view = ItemsAPI.as_view("items")
 bp.add_url_rule(
     "/items/", defaults={"item_id": None}, view_func=items_view, methods=["GET", "POST"]
@@ -122,14 +120,3 @@ bp.add_url_rule(
     view_func=items_view,
     methods=["GET", "PUT", "PATCH", "DELETE", "POST"],
 )
-
-
-@bp.app_errorhandler(HTTPException)
-def json_error(error):
-    """Answer errors under /api/ as JSON, keeping their status and headers (such as Allow)."""
-    if not request.path.startswith("/api/"):
-        return error
-    response = error.get_response()
-    response.data = current_app.json.dumps({"error": error.description})
-    response.content_type = "application/json"
-    return response

@@ -7,7 +7,7 @@ from pathlib import Path
 import jinja2
 from flask import Flask, g, render_template
 
-from . import api, auth, cross_site, db
+from . import api, auth, cross_site, db, demo, errors
 from .auth import login_required
 from .encoder import MongoJSONProvider
 
@@ -40,8 +40,8 @@ def create_app(test_config=None):
         LOGIN_WINDOW_SECONDS=15 * 60,
         # Bodies over 1 MiB are refused with 413 before they are read: plenty for items.
         MAX_CONTENT_LENGTH=1024 * 1024,
-        # No MONGO_URI: an embedded mongomock database, seeded with demo items.
-        MONGO_URI=os.environ.get("MONGO_URI"),
+        # The MongoDB server; without one, an embedded mongomock database with demo data.
+        MONGO_URI=os.environ.get("MONGO_URI", ""),
         MONGO_DBNAME="workshop",
         MONGO_TIMEOUT_MS=2000,
         # Tests pass their own client here instead of patching anything.
@@ -56,6 +56,8 @@ def create_app(test_config=None):
     if secret_key is None:
         app.logger.warning("SECRET_KEY is not set: a random one is used; logins end on restart.")
     db.init_app(app)
+    demo.init_app(app)
+    errors.init_app(app)
     cross_site.init_app(app)
     auth.init_app(app)
     app.register_blueprint(api.bp)

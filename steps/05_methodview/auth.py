@@ -10,7 +10,8 @@ import click
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from pymongo.errors import DuplicateKeyError
 
-from .db import get_db
+from .db import get_db, uses_embedded_database
+from .errors import error_response
 from .passwords import check_password, hash_password, password_problem
 from .throttle import LoginThrottle
 
@@ -44,7 +45,7 @@ def api_login_required(view):
     @functools.wraps(view)
     def wrapped_view(*args, **kwargs):
         if g.user is None:
-            return {"error": "login required"}, 401
+            return error_response(401, "login required")
         return view(*args, **kwargs)
 
     return wrapped_view
@@ -182,7 +183,7 @@ def me():
 @click.password_option()
 def create_user_command(username, password):
     """Create an account in the database at MONGO_URI."""
-    if current_app.config["MONGO_URI"] is None and current_app.config["MONGO_CLIENT"] is None:
+    if uses_embedded_database(current_app.config):
         raise click.ClickException(
             "No MONGO_URI: the embedded database lives inside the server. Log in with the demo"
             " account or create one at /register."

@@ -1,12 +1,11 @@
-"""Refuse state-changing requests that a browser marks as coming from another site.
+"""Refuse state-changing requests that a browser marks as coming from another site."""
 
-A form or script on another site can make the browser send a POST with the user's cookie
-(cross-site request forgery). Browsers say where a request comes from: `Sec-Fetch-Site`
-(all current browsers) and `Origin` (sent with every POST, PUT, PATCH and DELETE). A request
-that a browser marks as foreign is refused; a same-origin page, jQuery's XHR with its default
-headers, and clients that send neither header (curl, scripts) go through unchanged, so no
-token is needed. SameSite=Lax cookies add a second, independent layer.
-"""
+# A form or script on another site can make the browser send a POST with the user's cookie
+# (cross-site request forgery). Browsers say where a request comes from: `Sec-Fetch-Site`
+# (all current browsers) and `Origin` (sent with every POST, PUT, PATCH and DELETE). A request
+# that a browser marks as foreign is refused; a same-origin page, jQuery's XHR with its default
+# headers, and clients that send neither header (curl, scripts) go through unchanged, so no
+# token is needed. SameSite=Lax cookies add a second, independent layer.
 
 from flask import abort, request
 

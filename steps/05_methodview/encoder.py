@@ -4,23 +4,7 @@ from datetime import UTC, datetime
 
 import simplejson
 from bson import ObjectId
-from flask import current_app
 from flask.json.provider import DefaultJSONProvider
-
-MONGO_TYPES = (ObjectId, datetime)
-
-
-def mongo_value_to_json(value):
-    """Return the JSON form of an ObjectId or a datetime."""
-    if isinstance(value, ObjectId):
-        return str(value)
-    # MongoDB stores UTC; a naive datetime (from a client without tz_aware) is UTC too.
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    elif value.utcoffset():
-        value = value.astimezone(UTC)
-    # BSON keeps milliseconds, so that is all the precision worth printing.
-    return value.isoformat("T", "milliseconds")
 
 
 class MongoDocumentEncoder(simplejson.JSONEncoder):
@@ -28,23 +12,26 @@ class MongoDocumentEncoder(simplejson.JSONEncoder):
 
     def default(self, o):
         """Encode the Mongo types; leave anything else to the base class, which raises TypeError."""
-        if isinstance(o, MONGO_TYPES):
-            return mongo_value_to_json(o)
+        if isinstance(o, ObjectId):
+            return str(o)
+        if isinstance(o, datetime):
+            # MongoDB stores UTC; a naive datetime (from a client without tz_aware) is UTC too.
+            if o.tzinfo is None:
+                o = o.replace(tzinfo=UTC)
+            elif o.utcoffset():
+                o = o.astimezone(UTC)
+            # BSON keeps milliseconds, so that is all the precision worth printing.
+            return o.isoformat("T", "milliseconds")
         return super().default(o)
 
 
-def mongodoc_jsonify(*args, **kwargs):
-    """Like jsonify(), but through MongoDocumentEncoder."""
-    body = simplejson.dumps(dict(*args, **kwargs), cls=MongoDocumentEncoder)
-    return current_app.response_class(body, mimetype="application/json")
-
-
 class MongoJSONProvider(DefaultJSONProvider):
-    """Flask's JSON provider taught the Mongo types, so jsonify() and returned dicts use them."""
+    """Flask's JSON provider, writing with simplejson and MongoDocumentEncoder."""
 
-    @staticmethod
-    def default(o):
-        """Encode the Mongo types first: Flask would write a datetime as an HTTP date."""
-        if isinstance(o, MONGO_TYPES):
-            return mongo_value_to_json(o)
-        return DefaultJSONProvider.default(o)
+    def dumps(self, obj, **kwargs):
+        """Write obj as JSON: jsonify(), returned dicts and API errors all come through here."""
+        # Flask's defaults (sorted keys, ASCII only) still apply; response() adds compact
+        # separators, or an indent in debug mode.
+        kwargs.setdefault("ensure_ascii", self.ensure_ascii)
+        kwargs.setdefault("sort_keys", self.sort_keys)
+        return simplejson.dumps(obj, cls=MongoDocumentEncoder, **kwargs)

@@ -2,7 +2,9 @@
 
 import json
 
-from flask import abort, make_response, request
+from flask import abort, request
+
+from .errors import error_response
 
 # What a client may set, and what the server sets and ignores when Backbone sends it back.
 ITEM_FIELDS = {"title", "done"}
@@ -12,10 +14,7 @@ MAX_TITLE_LENGTH = 200
 
 def refuse(message, fields=None, status=422):
     """Stop the request with a JSON error, naming what is wrong field by field."""
-    body = {"error": message}
-    if fields:
-        body["fields"] = fields
-    abort(make_response(body, status))
+    abort(error_response(status, message, fields))
 
 
 def refuse_constant(name):

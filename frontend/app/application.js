@@ -7,7 +7,6 @@
 const Chaplin = require('chaplin');
 const session = require('lib/session');
 const Step = require('models/step');
-const User = require('models/user');
 
 module.exports = Chaplin.Application.extend({
   // Start the app: watch for expired sessions before the first request.
@@ -27,10 +26,11 @@ module.exports = Chaplin.Application.extend({
     Chaplin.mediator.step = new Step({
       number: data.step,
       title: data.stepTitle,
-      features: (data.features || '').split(' ').filter(Boolean)
+      features: data.features.split(' ')
     });
-    // Who is logged in ('' when the page does not say).
-    Chaplin.mediator.user = new User({username: data.username || ''});
+    // Who is logged in: from step 04 on, Flask serves the page only after a
+    // login, so the name is always there when the step has logins.
+    Chaplin.mediator.user = new Chaplin.Model({username: data.username});
     Chaplin.Application.prototype.initMediator.call(this);
   }
 });

@@ -17,8 +17,6 @@ module.exports = Chaplin.Controller.extend({
     const {step, user} = Chaplin.mediator;
     this.reuse('site', SiteView, {model: step});
     if (step.hasFeature('login')) {
-      // Ask the API who is logged in if the page did not say.
-      if (!user.get('username')) user.fetch();
       this.reuse('user', UserView, {region: 'user', model: user});
     }
   },

@@ -22,13 +22,6 @@ module.exports = Chaplin.Model.extend({
   // No `defaults`: a new item is sent as just `{"title": …}` and the server
   // fills in the rest.
 
-  // The item in a server answer: a bare item (POST, PUT, PATCH, and each
-  // element of a list, since `Collection#fetch` parses every element with
-  // this too), an item wrapped as `{"item": {…}}`, or nothing (204).
-  parse(response) {
-    return (response && response.item) || response;
-  },
-
   // `created_at` for people, or '' if the server sent none.
   createdText() {
     const created = new Date(this.get('created_at') || '');

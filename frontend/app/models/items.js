@@ -15,7 +15,7 @@ const Items = Chaplin.Collection.extend({
 
   // The API wraps the list: `{"items": [...]}`.
   parse(response) {
-    return Array.isArray(response) ? response : response.items;
+    return response.items;
   },
 
   // Fetch, keeping the sync state up to date: the list view shows "Loading…"

@@ -37,10 +37,10 @@ module.exports = View.extend({
   getTemplateData() {
     return {
       title: this.model.get('title'),
-      done: Boolean(this.model.get('done')),
-      createdAt: this.model.get('created_at') || '',
+      done: this.model.get('done'),
+      createdAt: this.model.get('created_at'),
       createdText: this.model.createdText(),
-      editable: Boolean(this.editable)
+      editable: this.editable
     };
   },
 

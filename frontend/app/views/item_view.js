@@ -4,7 +4,7 @@
 // edit (`editable`): then the title is edited in place (PUT), the checkbox
 // toggles `done` (PATCH) and the delete button deletes (DELETE).
 
-const {showFieldError} = require('lib/field_error');
+const {showFieldError, hideFieldError} = require('lib/field_error');
 const View = require('views/base/view');
 
 module.exports = View.extend({
@@ -56,9 +56,15 @@ module.exports = View.extend({
     if (event.key === 'Enter') {
       event.target.blur();
     } else if (event.key === 'Escape') {
-      this.$el.removeClass('editing');
+      this.stopEditing();
       this.render();
     }
+  },
+
+  // Show the title again, without the last refusal.
+  stopEditing() {
+    this.$el.removeClass('editing');
+    hideFieldError(this.$('.field-error'));
   },
 
   // Leaving the input saves the title: `save` PUTs the whole item (the server
@@ -68,12 +74,12 @@ module.exports = View.extend({
     if (!this.$el.hasClass('editing')) return;
     const title = this.$('.item-title-input').val().trim();
     if (title === this.model.get('title')) {
-      this.$el.removeClass('editing');
+      this.stopEditing();
       return;
     }
     this.model.save({title}, {
       wait: true,
-      success: () => this.$el.removeClass('editing'),
+      success: () => this.stopEditing(),
       error: (model, xhr) => this.showError(xhr)
     });
   },

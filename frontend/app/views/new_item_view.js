@@ -4,7 +4,7 @@
 // answers 201 with the stored item (`_id`, `done`, `created_at`, …), which
 // then joins the top of the list.
 
-const {showFieldError} = require('lib/field_error');
+const {showFieldError, hideFieldError} = require('lib/field_error');
 const View = require('views/base/view');
 
 module.exports = View.extend({
@@ -15,7 +15,14 @@ module.exports = View.extend({
   template: require('templates/new_item'),
 
   events: {
-    submit: 'create'
+    submit: 'create',
+    'input input[name=title]': 'hideError'
+  },
+
+  // A request about another item (a toggle, a new title, a delete) means the
+  // user has moved on: the form's last refusal no longer applies.
+  listen: {
+    'request collection': 'hideError'
   },
 
   // Send the new item. No check here: the server validates and says why it
@@ -33,5 +40,9 @@ module.exports = View.extend({
       },
       error: (model, xhr) => showFieldError(this.$('.field-error'), xhr, 'title')
     });
+  },
+
+  hideError() {
+    hideFieldError(this.$('.field-error'));
   }
 });

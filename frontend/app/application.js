@@ -9,7 +9,7 @@ const session = require('lib/session');
 const Step = require('models/step');
 
 module.exports = Chaplin.Application.extend({
-  // Start the app: watch for expired sessions before the first request.
+  // Watch for expired sessions before the first request goes out.
   initialize(options) {
     session.redirectToLoginOnUnauthorized();
     Chaplin.Application.prototype.initialize.call(this, options);
@@ -22,14 +22,13 @@ module.exports = Chaplin.Application.extend({
   //           data-username="alice">
   initMediator() {
     const data = document.body.dataset;
-    // Which workshop step served the page, and what its API can do.
     Chaplin.mediator.step = new Step({
       number: data.step,
       title: data.stepTitle,
       features: data.features.split(' ')
     });
-    // Who is logged in: from step 04 on, Flask serves the page only after a
-    // login, so the name is always there when the step has logins.
+    // From step 04 on, Flask serves the page only after a login: when the
+    // step has logins, the name is always there.
     Chaplin.mediator.user = new Chaplin.Model({username: data.username});
     Chaplin.Application.prototype.initMediator.call(this);
   }

@@ -8,15 +8,13 @@ const {showFieldError, hideFieldError} = require('lib/field_error');
 const View = require('views/base/view');
 
 module.exports = View.extend({
-  // `editable` is taken from the options.
+  // Chaplin copies these options onto the view: `this.editable`.
   optionNames: View.prototype.optionNames.concat(['editable']),
-  // `<li class="item" data-id="65a1…">`.
   tagName: 'li',
   className: 'item',
   attributes() {
     return {'data-id': this.model.id};
   },
-  // Title, done state, date, and the controls when editable.
   template: require('templates/item'),
 
   // Render again when the server has stored a change.
@@ -33,7 +31,6 @@ module.exports = View.extend({
     'click .item-delete': 'delete'
   },
 
-  // What the template shows.
   getTemplateData() {
     return {
       title: this.model.get('title'),
@@ -44,7 +41,7 @@ module.exports = View.extend({
     };
   },
 
-  // Swap the title for an input holding it.
+  // The `editing` class swaps the title for its input (see `app.css`).
   edit() {
     if (!this.editable) return;
     this.$el.addClass('editing');
@@ -61,7 +58,6 @@ module.exports = View.extend({
     }
   },
 
-  // Show the title again, without the last refusal.
   stopEditing() {
     this.$el.removeClass('editing');
     hideFieldError(this.$('.field-error'));
@@ -106,7 +102,6 @@ module.exports = View.extend({
     });
   },
 
-  // The server's refusal, under the item.
   showError(xhr) {
     showFieldError(this.$('.field-error'), xhr, 'title');
   }

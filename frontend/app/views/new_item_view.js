@@ -8,10 +8,8 @@ const {showFieldError, hideFieldError} = require('lib/field_error');
 const View = require('views/base/view');
 
 module.exports = View.extend({
-  // `<form id="new-item">`.
   tagName: 'form',
   id: 'new-item',
-  // A title input, a button and a place for the server's complaint.
   template: require('templates/new_item'),
 
   events: {
@@ -33,7 +31,7 @@ module.exports = View.extend({
       // Add the item only once the server has stored it, at the top.
       wait: true,
       at: 0,
-      // Empty the form for the next one.
+      // Render again for the next one: an empty input, no message.
       success: () => {
         this.render();
         this.$('input[name=title]').trigger('focus');

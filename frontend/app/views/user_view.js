@@ -5,8 +5,6 @@
 const View = require('views/base/view');
 
 module.exports = View.extend({
-  // A small block in the header.
   className: 'user',
-  // Rendered from the `User`.
   template: require('templates/user')
 });

@@ -38,7 +38,7 @@ def create_app(test_config=None):
         BCRYPT_ROUNDS=12,
         LOGIN_MAX_FAILURES=5,
         LOGIN_WINDOW_SECONDS=15 * 60,
-        # No MONGO_URI: an embedded mongomock database, seeded with demo items.
+        # No MONGO_URI: an embedded mongomock database, seeded with a demo account and items.
         MONGO_URI=os.environ.get("MONGO_URI"),
         MONGO_DBNAME="workshop",
         MONGO_TIMEOUT_MS=2000,

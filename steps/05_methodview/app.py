@@ -40,7 +40,7 @@ def create_app(test_config=None):
         LOGIN_WINDOW_SECONDS=15 * 60,
         # Bodies over 1 MiB are refused with 413 before they are read: plenty for items.
         MAX_CONTENT_LENGTH=1024 * 1024,
-        # No MONGO_URI: an embedded mongomock database, seeded with demo items.
+        # No MONGO_URI: an embedded mongomock database, seeded with a demo account and items.
         MONGO_URI=os.environ.get("MONGO_URI"),
         MONGO_DBNAME="workshop",
         MONGO_TIMEOUT_MS=2000,

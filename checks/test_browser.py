@@ -389,3 +389,65 @@ def test_step05_app_model_save_puts_to_the_item(page, db, api_requests):
     assert answer.status == 200
     assert stored_items(db) == [("Buy oat milk", False)]
     assert db.items.find_one()["_id"] == ObjectId(item_id)
+
+
+def registered_with_one_item(page, title):
+    """Register, add one item and return its row, found by _id so that a new title keeps it."""
+    register(page)
+    return row_by_id(page, add_item(page, title).json()["_id"])
+
+
+@pytest.mark.steps(5, 5)
+def test_step05_form_error_goes_once_it_no_longer_applies(page, console):
+    milk = registered_with_one_item(page, "Buy milk")
+    error = page.locator("form#new-item .field-error")
+
+    def refuse_a_blank_title():
+        console.expect_failed_request(422)
+        assert add_item(page, "   ").status == 422
+        expect(error).to_be_visible()
+
+    refuse_a_blank_title()
+    page.locator("form#new-item input[name=title]").fill("Buy bread")
+    expect(error).to_be_hidden()
+    refuse_a_blank_title()
+    with api_answer(page, "PATCH"):
+        milk.locator(".item-toggle").click()
+    expect(error).to_be_hidden()
+    refuse_a_blank_title()
+    milk.locator(".item-edit").click()
+    milk.locator(".item-title-input").fill("Buy oat milk")
+    with api_answer(page, "PUT"):
+        milk.locator(".item-title-input").press("Enter")
+    expect(error).to_be_hidden()
+
+
+@pytest.mark.steps(5, 5)
+def test_step05_item_error_goes_when_the_edit_ends(page, console):
+    row = registered_with_one_item(page, "Buy milk")
+    title_input = row.locator(".item-title-input")
+    error = row.locator(".field-error")
+
+    def refuse_a_blank_title():
+        row.locator(".item-edit").click()
+        title_input.fill("   ")
+        console.expect_failed_request(422)
+        with api_answer(page, "PUT"):
+            title_input.press("Enter")
+        expect(error).to_be_visible()
+
+    refuse_a_blank_title()
+    title_input.press("Escape")
+    expect(error).to_be_hidden()
+    refuse_a_blank_title()
+    # Back to the stored title: nothing to send, nothing wrong any more.
+    title_input.fill("Buy milk")
+    title_input.press("Enter")
+    expect(row).not_to_have_class(EDITING)
+    expect(error).to_be_hidden()
+    refuse_a_blank_title()
+    with api_answer(page, "PUT"):
+        title_input.fill("Buy oat milk")
+        title_input.press("Enter")
+    expect(row.locator(".item-title")).to_have_text("Buy oat milk")
+    expect(error).to_be_hidden()

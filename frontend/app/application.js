@@ -7,10 +7,9 @@
 const Chaplin = require('chaplin');
 const session = require('lib/session');
 const Step = require('models/step');
-const User = require('models/user');
 
 module.exports = Chaplin.Application.extend({
-  // Start the app: watch for expired sessions before the first request.
+  // Watch for expired sessions before the first request goes out.
   initialize(options) {
     session.redirectToLoginOnUnauthorized();
     Chaplin.Application.prototype.initialize.call(this, options);
@@ -23,14 +22,14 @@ module.exports = Chaplin.Application.extend({
   //           data-username="alice">
   initMediator() {
     const data = document.body.dataset;
-    // Which workshop step served the page, and what its API can do.
     Chaplin.mediator.step = new Step({
       number: data.step,
       title: data.stepTitle,
-      features: (data.features || '').split(' ').filter(Boolean)
+      features: data.features.split(' ')
     });
-    // Who is logged in ('' when the page does not say).
-    Chaplin.mediator.user = new User({username: data.username || ''});
+    // From step 04 on, Flask serves the page only after a login: when the
+    // step has logins, the name is always there.
+    Chaplin.mediator.user = new Chaplin.Model({username: data.username});
     Chaplin.Application.prototype.initMediator.call(this);
   }
 });

@@ -14,7 +14,6 @@ const Application = require('application');
 const routes = require('routes');
 
 new Application({
-  // The URLs the app knows: see `routes.js`.
   routes,
   // Every link on the page (`/login`, …) leaves the app: let the browser
   // follow it, not Chaplin's router.

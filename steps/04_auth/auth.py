@@ -174,7 +174,7 @@ def logout():
 @bp.get("/api/me")
 @api_login_required
 def me():
-    """Tell the front end who is logged in."""
+    """Tell an API client who is logged in."""
     return {"username": g.user["username"]}
 
 

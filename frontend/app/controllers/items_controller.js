@@ -11,14 +11,11 @@ const NewItemView = require('views/new_item_view');
 const ItemsView = require('views/items_view');
 
 module.exports = Chaplin.Controller.extend({
-  // Before any action: the page frame and, once there are logins, the user.
-  // `reuse` keeps them from one action to the next.
+  // `reuse` keeps the page frame and the user from one action to the next.
   beforeAction() {
     const {step, user} = Chaplin.mediator;
     this.reuse('site', SiteView, {model: step});
     if (step.hasFeature('login')) {
-      // Ask the API who is logged in if the page did not say.
-      if (!user.get('username')) user.fetch();
       this.reuse('user', UserView, {region: 'user', model: user});
     }
   },

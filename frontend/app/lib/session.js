@@ -20,4 +20,4 @@ function redirectToLoginOnUnauthorized() {
   });
 }
 
-module.exports = {loginUrl, redirectToLoginOnUnauthorized};
+module.exports = {redirectToLoginOnUnauthorized};

@@ -10,9 +10,7 @@ const Chaplin = require('chaplin');
 module.exports = Chaplin.Model.extend({
   // MongoDB's key is `_id`. Backbone looks for `id` by default: without this
   // line a saved item would still look new (`isNew()`), so `save` would POST
-  // it to `/api/items/` again instead of PUTting to `/api/items/<_id>`: a
-  // duplicate on a trusting server (step 05 answers 400: ids are not the
-  // client's to choose).
+  // it to `/api/items/` again instead of PUTting to `/api/items/<_id>`.
   idAttribute: '_id',
 
   // Where items live: `save` PUTs or PATCHes `/api/items/<_id>`, `destroy`
@@ -22,14 +20,7 @@ module.exports = Chaplin.Model.extend({
   // No `defaults`: a new item is sent as just `{"title": …}` and the server
   // fills in the rest.
 
-  // The item in a server answer: a bare item (POST, PUT, PATCH, and each
-  // element of a list, since `Collection#fetch` parses every element with
-  // this too), an item wrapped as `{"item": {…}}`, or nothing (204).
-  parse(response) {
-    return (response && response.item) || response;
-  },
-
-  // `created_at` for people, or '' if the server sent none.
+  // `created_at` in the reader's time zone, or '' if the item has none.
   createdText() {
     const created = new Date(this.get('created_at') || '');
     return isNaN(created) ? '' : created.toLocaleString();

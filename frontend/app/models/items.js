@@ -7,15 +7,12 @@ const Chaplin = require('chaplin');
 const Item = require('models/item');
 
 const Items = Chaplin.Collection.extend({
-  // Each element is an `Item`.
   model: Item,
-
-  // GET lists the items, POST adds one.
   url: '/api/items/',
 
   // The API wraps the list: `{"items": [...]}`.
   parse(response) {
-    return Array.isArray(response) ? response : response.items;
+    return response.items;
   },
 
   // Fetch, keeping the sync state up to date: the list view shows "Loading…"
@@ -28,7 +25,6 @@ const Items = Chaplin.Collection.extend({
   }
 });
 
-// `beginSync`, `finishSync`, `isSynced`, … from Chaplin.
 _.extend(Items.prototype, Chaplin.SyncMachine);
 
 module.exports = Items;

@@ -1,4 +1,3 @@
-// Shown while the step has no items API (step 01).
 const _ = require('underscore');
 
 module.exports = _.template(`

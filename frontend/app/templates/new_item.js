@@ -1,4 +1,3 @@
-// The "add an item" form.
 const _ = require('underscore');
 
 module.exports = _.template(`

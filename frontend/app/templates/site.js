@@ -1,4 +1,3 @@
-// The page frame, rendered from the `Step`.
 const _ = require('underscore');
 
 module.exports = _.template(`

@@ -5,7 +5,6 @@
 const View = require('views/base/view');
 
 module.exports = View.extend({
-  // One paragraph, no data.
   className: 'intro',
   template: require('templates/intro')
 });

@@ -4,19 +4,17 @@
 // edit (`editable`): then the title is edited in place (PUT), the checkbox
 // toggles `done` (PATCH) and the delete button deletes (DELETE).
 
-const {showFieldError} = require('lib/field_error');
+const {showFieldError, hideFieldError} = require('lib/field_error');
 const View = require('views/base/view');
 
 module.exports = View.extend({
-  // `editable` is taken from the options.
+  // Chaplin copies these options onto the view: `this.editable`.
   optionNames: View.prototype.optionNames.concat(['editable']),
-  // `<li class="item" data-id="65a1…">`.
   tagName: 'li',
   className: 'item',
   attributes() {
     return {'data-id': this.model.id};
   },
-  // Title, done state, date, and the controls when editable.
   template: require('templates/item'),
 
   // Render again when the server has stored a change.
@@ -33,18 +31,17 @@ module.exports = View.extend({
     'click .item-delete': 'delete'
   },
 
-  // What the template shows.
   getTemplateData() {
     return {
       title: this.model.get('title'),
-      done: Boolean(this.model.get('done')),
-      createdAt: this.model.get('created_at') || '',
+      done: this.model.get('done'),
+      createdAt: this.model.get('created_at'),
       createdText: this.model.createdText(),
-      editable: Boolean(this.editable)
+      editable: this.editable
     };
   },
 
-  // Swap the title for an input holding it.
+  // The `editing` class swaps the title for its input (see `app.css`).
   edit() {
     if (!this.editable) return;
     this.$el.addClass('editing');
@@ -56,9 +53,14 @@ module.exports = View.extend({
     if (event.key === 'Enter') {
       event.target.blur();
     } else if (event.key === 'Escape') {
-      this.$el.removeClass('editing');
+      this.stopEditing();
       this.render();
     }
+  },
+
+  stopEditing() {
+    this.$el.removeClass('editing');
+    hideFieldError(this.$('.field-error'));
   },
 
   // Leaving the input saves the title: `save` PUTs the whole item (the server
@@ -68,12 +70,12 @@ module.exports = View.extend({
     if (!this.$el.hasClass('editing')) return;
     const title = this.$('.item-title-input').val().trim();
     if (title === this.model.get('title')) {
-      this.$el.removeClass('editing');
+      this.stopEditing();
       return;
     }
     this.model.save({title}, {
       wait: true,
-      success: () => this.$el.removeClass('editing'),
+      success: () => this.stopEditing(),
       error: (model, xhr) => this.showError(xhr)
     });
   },
@@ -100,7 +102,6 @@ module.exports = View.extend({
     });
   },
 
-  // The server's refusal, under the item.
   showError(xhr) {
     showFieldError(this.$('.field-error'), xhr, 'title');
   }

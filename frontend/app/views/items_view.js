@@ -8,26 +8,21 @@ const View = require('views/base/view');
 const ItemView = require('views/item_view');
 
 module.exports = Chaplin.CollectionView.extend({
-  // `editable` (does the API allow changes?) is taken from the options.
   optionNames: Chaplin.CollectionView.prototype.optionNames.concat(['editable']),
-  // Render on creation, like our other views.
+  // A `CollectionView`, not our base `View`: the same two settings again.
   autoRender: true,
-  // Compiled templates, as in our base view.
   getTemplateFunction: View.prototype.getTemplateFunction,
   template: require('templates/items'),
 
-  // The view of each item.
   itemView: ItemView,
-  // Where the item views go.
   listSelector: '#items',
-  // Shown when the list is empty (once fetched).
+  // Shown only once the list is fetched and empty.
   fallbackSelector: '.items-empty',
-  // Shown while fetching.
   loadingSelector: '.items-loading',
   // Items appear at once: Chaplin fades them in for 0.5 s by default.
   animationDuration: 0,
 
-  // A failed fetch says so.
+  // `Items#fetch` unsyncs the collection when the fetch fails.
   listen: {
     'unsynced collection': 'showLoadError'
   },
@@ -37,7 +32,6 @@ module.exports = Chaplin.CollectionView.extend({
     return new this.itemView({autoRender: false, model, editable: this.editable});
   },
 
-  // The list could not be fetched.
   showLoadError() {
     this.$('.items-error').prop('hidden', false);
   }

@@ -4,18 +4,23 @@
 // answers 201 with the stored item (`_id`, `done`, `created_at`, …), which
 // then joins the top of the list.
 
-const {showFieldError} = require('lib/field_error');
+const {showFieldError, hideFieldError} = require('lib/field_error');
 const View = require('views/base/view');
 
 module.exports = View.extend({
-  // `<form id="new-item">`.
   tagName: 'form',
   id: 'new-item',
-  // A title input, a button and a place for the server's complaint.
   template: require('templates/new_item'),
 
   events: {
-    submit: 'create'
+    submit: 'create',
+    'input input[name=title]': 'hideError'
+  },
+
+  // A request about another item (a toggle, a new title, a delete) means the
+  // user has moved on: the form's last refusal no longer applies.
+  listen: {
+    'request collection': 'hideError'
   },
 
   // Send the new item. No check here: the server validates and says why it
@@ -26,12 +31,16 @@ module.exports = View.extend({
       // Add the item only once the server has stored it, at the top.
       wait: true,
       at: 0,
-      // Empty the form for the next one.
+      // Render again for the next one: an empty input, no message.
       success: () => {
         this.render();
         this.$('input[name=title]').trigger('focus');
       },
       error: (model, xhr) => showFieldError(this.$('.field-error'), xhr, 'title')
     });
+  },
+
+  hideError() {
+    hideFieldError(this.$('.field-error'));
   }
 });

@@ -9,7 +9,6 @@ module.exports = View.extend({
   // Added to `<body>`, before the page's scripts.
   container: 'body',
   containerMethod: 'prepend',
-  // The frame's element.
   id: 'site',
   // Named slots: `new UserView({region: 'user'})` lands in `.user-region`.
   regions: {
@@ -17,6 +16,5 @@ module.exports = View.extend({
     form: '.form-region',
     main: '.main-region'
   },
-  // Rendered from the `Step`.
   template: require('templates/site')
 });

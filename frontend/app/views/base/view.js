@@ -10,7 +10,6 @@ module.exports = Chaplin.View.extend({
   // Render on creation: the controller only has to create the view.
   autoRender: true,
 
-  // The compiled template, called with `getTemplateData()`.
   getTemplateFunction() {
     return this.template;
   }

@@ -104,8 +104,7 @@ class ItemsAPI(MethodView):
 
     def delete(self, item_id):
         """Delete an item: 204 and an empty body, as Backbone's destroy() expects."""
-        if get_db().items.delete_one(item_query(item_id)).deleted_count == 0:
-            abort(404, "No such item.")
+        found(get_db().items.find_one_and_delete(item_query(item_id)))
         return "", 204
 
 

@@ -14,15 +14,18 @@ STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 TRUSTED_FETCH_SITES = {"same-origin", "none"}
 
 
-def refuse_cross_site_writes():
-    """Answer 403 to a state-changing request that comes from another site."""
-    if request.method not in STATE_CHANGING:
-        return
+def comes_from_another_site():
+    """Tell whether the browser says that this request was sent by another site's page."""
     fetch_site = request.headers.get("Sec-Fetch-Site")
     if fetch_site is not None and fetch_site not in TRUSTED_FETCH_SITES:
-        abort(403, "Cross-site requests cannot change anything here.")
+        return True
     origin = request.headers.get("Origin")
-    if origin is not None and origin != request.host_url.rstrip("/"):
+    return origin is not None and origin != request.host_url.rstrip("/")
+
+
+def refuse_cross_site_writes():
+    """Answer 403 to a state-changing request that comes from another site."""
+    if request.method in STATE_CHANGING and comes_from_another_site():
         abort(403, "Cross-site requests cannot change anything here.")
 
 

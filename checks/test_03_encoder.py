@@ -7,7 +7,7 @@ import simplejson
 from bson import ObjectId
 from flask import jsonify
 
-from conftest import step_module
+from support import from_step, store_item
 
 pytestmark = pytest.mark.steps(3, 5)
 
@@ -16,10 +16,14 @@ WHEN = datetime(2024, 1, 1, 12, 30, 15, 123000, tzinfo=UTC)
 WHEN_JSON = "2024-01-01T12:30:15.123+00:00"
 
 
-@pytest.fixture
-def encoder(step_dir):
-    """The step's encoder module."""
-    return step_module(step_dir, "encoder")
+def encode(step_dir, value):
+    """Encode a value with the step's simplejson MongoDocumentEncoder."""
+    return simplejson.dumps(value, cls=from_step(step_dir, "MongoDocumentEncoder"))
+
+
+def encoder_response(step_dir, **values):
+    """The step's own way to answer with its MongoDocumentEncoder (an app context is needed)."""
+    return from_step(step_dir, "mongodoc_jsonify")(**values)
 
 
 @pytest.mark.parametrize(
@@ -32,14 +36,16 @@ def encoder(step_dir):
     ],
     ids=["objectid-as-hex", "utc-datetime", "naive-datetime-is-utc", "other-offset-to-utc"],
 )
-def test_encoder_writes_mongo_types(encoder, value, expected):
-    encoded = simplejson.dumps({"value": value}, cls=encoder.MongoDocumentEncoder)
-    assert simplejson.loads(encoded) == {"value": expected}
+def test_encoder_writes_mongo_types(step_dir, value, expected):
+    assert simplejson.loads(encode(step_dir, {"value": value})) == {"value": expected}, (
+        "ObjectId as its hex string, datetimes in UTC, ISO 8601 with milliseconds (WORKSHOP.md,"
+        " Step 03 · One conversion, two encoders)"
+    )
 
 
-def test_encoder_refuses_unknown_types(encoder):
+def test_encoder_refuses_unknown_types(step_dir):
     with pytest.raises(TypeError, match="not JSON serializable"):
-        simplejson.dumps({"value": {1, 2}}, cls=encoder.MongoDocumentEncoder)
+        encode(step_dir, {"value": {1, 2}})
 
 
 def test_pitfall_the_articles_fallback_recurses_forever():
@@ -52,11 +58,13 @@ def test_pitfall_the_articles_fallback_recurses_forever():
         simplejson.dumps({"value": {1}}, cls=ArticleEncoder)
 
 
-def test_mongodoc_jsonify_answers_json(app, encoder):
+def test_mongodoc_jsonify_answers_json(app, step_dir):
     with app.app_context():
-        response = encoder.mongodoc_jsonify(items=[{"_id": OBJECT_ID, "at": WHEN}])
-    assert response.mimetype == "application/json"
-    assert response.get_json() == {"items": [{"_id": str(OBJECT_ID), "at": WHEN_JSON}]}
+        response = encoder_response(step_dir, items=[{"_id": OBJECT_ID, "at": WHEN}])
+    assert response.mimetype == "application/json", "mongodoc_jsonify answers application/json"
+    assert response.get_json() == {"items": [{"_id": str(OBJECT_ID), "at": WHEN_JSON}]}, (
+        "mongodoc_jsonify writes with MongoDocumentEncoder: ObjectId and datetime as text"
+    )
 
 
 def test_flask_json_provider_encodes_mongo_types(app):
@@ -73,14 +81,15 @@ def test_flask_json_provider_encodes_mongo_types(app):
     assert encoded == expected, "app.json should write datetimes as ISO 8601, not HTTP dates"
     app.add_url_rule("/api/probe", view_func=lambda: document)
     with app.app_context():
-        assert jsonify(document).get_json() == expected
-    assert app.test_client().get("/api/probe").get_json() == expected
+        assert jsonify(document).get_json() == expected, "jsonify goes through app.json too"
+    assert app.test_client().get("/api/probe").get_json() == expected, (
+        "a view may return a Mongo document as it is"
+    )
 
 
 @pytest.mark.steps(3, 4)
-def test_items_are_sent_as_whole_documents(client, auth, db):
-    auth.login()
-    db.items.insert_one({"title": "t", "done": True, "created_at": WHEN, "note": "any field"})
+def test_items_are_sent_as_whole_documents(client, logged_in_user, db):
+    store_item(db, "t", done=True, created_at=WHEN, note="any field")
     (item,) = client.get("/api/items/").get_json()["items"]
     assert item == {
         "_id": str(db.items.find_one()["_id"]),
@@ -88,4 +97,4 @@ def test_items_are_sent_as_whole_documents(client, auth, db):
         "done": True,
         "created_at": WHEN_JSON,
         "note": "any field",
-    }
+    }, "from step 03 on, the encoder sends each item whole, whatever fields it has"

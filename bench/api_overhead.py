@@ -113,8 +113,7 @@ def load(port, path, cookie, requests):
 
 
 def load_servers(urls, paths, cookie):
-    """Load each server with list and item requests in turn, SERVER_ROUNDS times; return the
-    rates of each (kind, server) and how many of its answers failed."""
+    """Load the servers in turn; return each (kind, server)'s rates and its failed answers."""
     cases = {
         (kind, name): (urlsplit(url).port, paths[name][index])
         for index, kind in enumerate(("list", "item"))

@@ -37,8 +37,8 @@ def step_dir(prefix):
 
 
 def make_app(step, **overrides):
-    """Build a step's app with the checks' test settings (bcrypt cost 4: logging in is not what
-    is measured here) on a fresh mongomock database."""
+    """Build a step's app with the checks' settings on a fresh mongomock database."""
+    # The checks' bcrypt cost 4 too: logging in is not what is measured here.
     client = mongomock.MongoClient(tz_aware=True)
     # Only the API is measured: any folder will do for the front end.
     config = checks_config(client, FRONTEND_PUBLIC=tempfile.gettempdir(), **overrides)

@@ -83,7 +83,9 @@ def chromium():
         )
     executable = find_chromium()
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=executable, args=CHROMIUM_ARGS, timeout=2 * TIMEOUT_MS
+        )
         try:
             yield browser
         finally:

@@ -173,15 +173,13 @@ def auth(app, client):
 
 @pytest.fixture
 def user(app):
-    """The learner's account, stored straight in the database, nobody logged in; None before
-    step 04, which brings accounts."""
+    """The learner's account, stored in the database, not logged in; None before step 04."""
     return store_user(database(app)) if has_logins(app) else None
 
 
 @pytest.fixture
 def logged_in_user(app, auth):
-    """The learner's account, made with the register form, which logs the test client in; None
-    before step 04 (nothing to log in to)."""
+    """The learner, registered with the form, which logs the client in; None before step 04."""
     if not auth.enabled:
         return None
     response = auth.register()

@@ -52,8 +52,7 @@ def free_port():
 
 
 def http_status(port, path="/"):
-    """The status a server on 127.0.0.1:port answers GET path with (redirects are answers too);
-    None while nothing answers there."""
+    """The status GET path gets from 127.0.0.1:port (a redirect too); None if nothing answers."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=STOP_TIMEOUT)
     try:
         connection.request("GET", path)
@@ -107,8 +106,8 @@ class Started:
         return self.stdout() + self.stderr()
 
     def wait_for(self, condition, what, timeout=START_TIMEOUT):
-        """Wait until condition() gives something true, and return it; fail if the command
-        exits or the timeout passes first, saying what it printed."""
+        """Wait until condition() returns something true, and return it."""
+        # The command exiting first, or the timeout passing, fails the check with its output.
         deadline = time.monotonic() + timeout
         while True:
             found = condition()
@@ -143,10 +142,8 @@ def started(command, **popen_options):
 
 
 def run(command, timeout=RUN_TIMEOUT, **popen_options):
-    """Run a command to its end, like subprocess.run(command, capture_output=True, text=True).
-
-    Past the timeout it is stopped with everything it started, and the check fails saying so.
-    """
+    """Run a command to its end, like subprocess.run(command, capture_output=True, text=True)."""
+    # Past the timeout it is stopped with all it started, and the check fails saying so.
     process = subprocess.Popen(
         command,
         stdout=subprocess.PIPE,

@@ -17,7 +17,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 STEPS_DIR = ROOT / "steps"
 FRONTEND_PUBLIC = ROOT / "frontend" / "public"
-LAST_STEP = 5
 
 # The learner's account in every check that needs one.
 USERNAME = "learner"
@@ -193,7 +192,6 @@ class AuthActions:
     """Register, log in and log out with the step's own forms, as a learner's browser would."""
 
     def __init__(self, app, client=None):
-        self.app = app
         # A client of its own unless given one: Flask's test client, or anything with its get()
         # and post(), such as the load checks' browser.
         self.client = app.test_client() if client is None else client
@@ -236,11 +234,9 @@ class AuthActions:
 
 
 def store_item(db, title, minute=0, owner_id=None, **fields):
-    """Store an item straight in the database, made at 12:minute on 2024-01-01; return its _id.
-
-    From step 05 on an item has an owner: with owner_id it also gets the updated_at step 05
-    keeps. Other fields (done, created_at, a price ...) are stored as given.
-    """
+    """Store an item straight in the database, made at 12:minute on 2024-01-01; return its _id."""
+    # From step 05 on an item has an owner: with one, it gets the updated_at step 05 keeps too.
+    # Other fields (done, created_at, a price ...) are stored as given.
     created_at = datetime(2024, 1, 1, 12, minute, tzinfo=UTC)
     document = {"title": title, "done": False, "created_at": created_at}
     if owner_id is not None:
@@ -253,6 +249,9 @@ def create_item(client, **fields):
     response = client.post("/api/items/", json=fields)
     assert response.status_code == 201, f"POST /api/items/ answered {response.get_json()}"
     return response.get_json()
+
+
+# --- Where a request comes from ----------------------------------------------------------------
 
 
 def site_header_cases(own_site=None):

@@ -184,8 +184,9 @@ def makefile_recipes():
 
 
 def learner_copy(folder_name, tmp_path):
-    """The learner's folder a learner-mode command names, made from the repository: a step's
-    copy (my_work/04_auth), or a step with an extension's reference solution (05_done_filter)."""
+    """Make the learner's folder a learner-mode command names, from the repository's files."""
+    # my_work/04_auth is a copy of the step; my_work/05_done_filter is the step with the
+    # extension's reference solution applied.
     extensions = {extension_folder_name(step): step for step in EXTENSIONS}
     if folder_name in extensions:
         step = extensions[folder_name]

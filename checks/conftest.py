@@ -69,8 +69,8 @@ def pytest_collection_modifyitems(config, items):
     wanted = [item for item in items if (is_learners(item, Path(own)) if own else is_wanted(item))]
     if own and items and not wanted:
         raise pytest.UsageError(
-            f"No check here applies to {own}: name the folder like the step it rebuilds"
-            " (04_auth), or like the step's extension exercise (04_logout_everywhere)."
+            f"No check here applies to {own}: a step's checks run on a folder named like the"
+            " step (04_auth), an extension exercise's on one named like it (04_logout_everywhere)."
         )
     kept = set(wanted)
     config.hook.pytest_deselected(items=[item for item in items if item not in kept])

@@ -6,17 +6,21 @@ the bare one has no login check, no validation, no pagination and no MethodView.
 Usage: python bench/api_overhead.py [STEP_DIR]   (default: steps/05_methodview)
 """
 
+import contextlib
 import http.client
 import logging
 import sys
 import threading
 import time
+from urllib.parse import urlsplit
 
 import benchlib
 from bson import ObjectId
 from flask import Flask
 from pymongo import DESCENDING
-from werkzeug.serving import make_server
+
+from servers import serving
+from support import create_item
 
 ITEMS = 500
 PAGE = 100
@@ -41,8 +45,7 @@ def step_app_with_items(folder):
     app = benchlib.make_app(folder)
     client, owner_id = benchlib.logged_in_client(app)
     for number in range(ITEMS):
-        response = client.post("/api/items/", json={"title": f"Item {number}"})
-        assert response.status_code == 201, response.get_data(as_text=True)
+        create_item(client, title=f"Item {number}")
     return app, client, owner_id
 
 
@@ -76,11 +79,10 @@ def requester(client, url):
     return request
 
 
-def serve(app):
-    """Start a threaded server for app on a free loopback port; return it and its port."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, server.server_port
+def goal_row(kind, step_cells, bare_cells, relative):
+    """A row of a comparison table: the step's cells, the bare endpoint's, the goal's verdict."""
+    verdict = f"{relative:.2f}x ({'met' if relative >= 0.8 else 'missed'})"
+    return (kind, *step_cells, *bare_cells, verdict)
 
 
 def load(port, path, cookie, requests):
@@ -108,6 +110,30 @@ def load(port, path, cookie, requests):
         thread.join()
     elapsed = time.perf_counter() - start
     return statuses.count(200) / elapsed, len(statuses) - statuses.count(200)
+
+
+def load_servers(urls, paths, cookie):
+    """Load the servers in turn; return each (kind, server)'s rates and its failed answers."""
+    cases = {
+        (kind, name): (urlsplit(url).port, paths[name][index])
+        for index, kind in enumerate(("list", "item"))
+        for name, url in urls.items()
+    }
+    rates = {case: [] for case in cases}
+    errors = dict.fromkeys(cases, 0)
+    # Failed requests are counted, not logged one traceback at a time.
+    logging.disable(logging.CRITICAL)
+    order = list(cases)
+    for round_number in range(SERVER_ROUNDS):
+        # As benchlib.interleaved does: every case in turn, starting one further each round.
+        shift = round_number % len(order)
+        for case in order[shift:] + order[:shift]:
+            port, path = cases[case]
+            rate, failed = load(port, path, cookie, SERVER_REQUESTS[case[0]])
+            rates[case].append(rate)
+            errors[case] += failed
+    logging.disable(logging.WARNING)
+    return rates, errors
 
 
 def main(folder):
@@ -138,44 +164,18 @@ def main(folder):
     )
     rows = []
     for kind in ("list", "item"):
-        ours, bare_times = samples[(kind, "step")], samples[(kind, "bare")]
-        relative = benchlib.ratio(bare_times, ours)
-        rows.append(
-            (
-                kind,
-                benchlib.ms(benchlib.median(ours)),
-                f"{1 / benchlib.median(ours):,.0f}",
-                benchlib.ms(benchlib.median(bare_times)),
-                f"{1 / benchlib.median(bare_times):,.0f}",
-                f"{relative:.2f}x ({'met' if relative >= 0.8 else 'missed'})",
-            )
-        )
+        times = {name: benchlib.median(samples[(kind, name)]) for name in ("step", "bare")}
+        cells = {name: (benchlib.ms(times[name]), f"{1 / times[name]:,.0f}") for name in times}
+        relative = benchlib.ratio(samples[(kind, "bare")], samples[(kind, "step")])
+        rows.append(goal_row(kind, cells["step"], cells["bare"], relative))
     headers = ["request", "step 05", "req/s", "bare", "req/s", "step / bare (goal ≥ 0.8x)"]
     benchlib.table(headers, rows)
 
     cookie = f"session={client.get_cookie('session').value}"
-    servers = {name: serve(app) for name, app in (("step", step), ("bare", bare))}
-    server_cases = {
-        (kind, name): (port, paths[name][index])
-        for index, kind in enumerate(("list", "item"))
-        for name, (_, port) in servers.items()
-    }
-    rates = {case: [] for case in server_cases}
-    errors = dict.fromkeys(server_cases, 0)
-    # Failed requests are counted below, not logged one traceback at a time.
-    logging.disable(logging.CRITICAL)
-    order = list(server_cases)
-    for round_number in range(SERVER_ROUNDS):
-        # As benchlib.interleaved does: every case in turn, starting one further each round.
-        shift = round_number % len(order)
-        for case in order[shift:] + order[:shift]:
-            port, path = server_cases[case]
-            rate, failed = load(port, path, cookie, SERVER_REQUESTS[case[0]])
-            rates[case].append(rate)
-            errors[case] += failed
-    logging.disable(logging.WARNING)
-    for server, _ in servers.values():
-        server.shutdown()
+    with contextlib.ExitStack() as running:
+        apps = {"step": step, "bare": bare}
+        urls = {name: running.enter_context(serving(app)) for name, app in apps.items()}
+        rates, errors = load_servers(urls, paths, cookie)
 
     benchlib.heading(
         "API overhead under a threaded server (werkzeug, loopback)",
@@ -187,18 +187,12 @@ def main(folder):
     )
     rows = []
     for kind in ("list", "item"):
-        ours, bare_rates = rates[(kind, "step")], rates[(kind, "bare")]
-        relative = benchlib.ratio(ours, bare_rates)
-        rows.append(
-            (
-                kind,
-                f"{benchlib.median(ours):,.0f}",
-                errors[(kind, "step")],
-                f"{benchlib.median(bare_rates):,.0f}",
-                errors[(kind, "bare")],
-                f"{relative:.2f}x ({'met' if relative >= 0.8 else 'missed'})",
-            )
-        )
+        cells = {
+            name: (f"{benchlib.median(rates[(kind, name)]):,.0f}", errors[(kind, name)])
+            for name in ("step", "bare")
+        }
+        relative = benchlib.ratio(rates[(kind, "step")], rates[(kind, "bare")])
+        rows.append(goal_row(kind, cells["step"], cells["bare"], relative))
     headers = ["request", "step 05 req/s", "failed", "bare req/s", "failed"]
     benchlib.table([*headers, "step / bare (goal ≥ 0.8x)"], rows)
 

@@ -12,12 +12,20 @@ from pathlib import Path
 
 import mongomock
 
-ROOT = Path(__file__).resolve().parents[1]
-STEPS_DIR = ROOT / "steps"
-# The checks already know how to import a step folder by path: reuse their loader.
-sys.path.insert(0, str(ROOT / "checks"))
+# The checks' shared helpers load a step by path, build its app and log in: reuse them.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "checks"))
 
-from conftest import AuthActions, step_module  # noqa: E402
+from support import (
+    ROOT,
+    STEPS_DIR,
+    AuthActions,
+    checks_config,
+    database,
+    step_module,
+)
+
+# The benchmarks use these through benchlib too: benchlib.ROOT, benchlib.database(app), ...
+__all__ = ["ROOT", "STEPS_DIR", "database", "step_module"]
 
 # The app's own warnings (no SECRET_KEY) and the server's request log would drown the tables.
 logging.disable(logging.WARNING)
@@ -29,34 +37,22 @@ def step_dir(prefix):
 
 
 def make_app(step, **overrides):
-    """Build a step's app with the checks' test settings on a fresh mongomock database."""
-    config = {
-        "TESTING": True,
-        # The cheapest bcrypt cost, as in the checks: logging in is not what is measured here.
-        "BCRYPT_ROUNDS": 4,
-        "MONGO_URI": None,
-        "MONGO_CLIENT": mongomock.MongoClient(tz_aware=True),
-        # Only the API is measured: any folder will do for the front end.
-        "FRONTEND_PUBLIC": tempfile.gettempdir(),
-        **overrides,
-    }
+    """Build a step's app with the checks' settings on a fresh mongomock database."""
+    # The checks' bcrypt cost 4 too: logging in is not what is measured here.
+    client = mongomock.MongoClient(tz_aware=True)
+    # Only the API is measured: any folder will do for the front end.
+    config = checks_config(client, FRONTEND_PUBLIC=tempfile.gettempdir(), **overrides)
     return step_module(step, "app").create_app(config)
-
-
-def database(app):
-    """Return the database a step's app uses."""
-    return app.config["MONGO_CLIENT"][app.config["MONGO_DBNAME"]]
 
 
 def logged_in_client(app, username="learner"):
     """Register and log in through the app's own forms; return the test client and the user's id."""
-    client = app.test_client()
-    auth = AuthActions(client, app)
+    auth = AuthActions(app)
     auth.register(username)
     auth.logout()
     response = auth.login(username)
     assert response.status_code == 302, response.status_code
-    return client, database(app).users.find_one({"username": username})["_id"]
+    return auth.client, database(app).users.find_one({"username": username})["_id"]
 
 
 def interleaved(cases, rounds, number=1, warmup=1):

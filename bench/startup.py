@@ -1,35 +1,15 @@
 """Each step's start-up: from `python -m flask --app steps/NN/app.py run` to its first answer."""
 
-import http.client
 import os
-import socket
-import subprocess
 import sys
 import time
 
 import benchlib
 
+from servers import POLL_INTERVAL, free_port, http_status, started
+
 ROUNDS = 3
 TIME_CAP_SECONDS = 30
-
-
-def free_port():
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def answers(port):
-    """The status of GET / (a redirect counts: steps 04 and 05 send visitors to the login)."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-    try:
-        connection.request("GET", "/")
-        return connection.getresponse().status
-    except OSError:
-        return None
-    finally:
-        connection.close()
 
 
 def start_up(folder):
@@ -48,25 +28,10 @@ def start_up(folder):
         str(port),
     ]
     start = time.perf_counter()
-    server = subprocess.Popen(
-        command,
-        cwd=benchlib.ROOT,
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        status = None
-        while status is None and time.perf_counter() - start < TIME_CAP_SECONDS:
-            if server.poll() is not None:
-                raise RuntimeError(f"{folder} exited with {server.returncode} before answering")
-            status = answers(port)
-            if status is None:
-                time.sleep(0.01)
+    with started(command, cwd=benchlib.ROOT, env=environment) as server:
+        # A redirect counts: steps 04 and 05 send visitors to the login.
+        status = server.wait_for(lambda: http_status(port), "answering", TIME_CAP_SECONDS)
         return time.perf_counter() - start, status
-    finally:
-        server.terminate()
-        server.wait()
 
 
 def main():
@@ -83,7 +48,8 @@ def main():
 
     benchlib.heading(
         "5b. Start-up of each step to its first answer",
-        "`python -m flask --app steps/NN_name/app.py run`, polling `GET /` every 10 ms;"
+        "`python -m flask --app steps/NN_name/app.py run`, polling `GET /` every"
+        f" {POLL_INTERVAL * 1000:.0f} ms;"
         f" wall clock, median of {ROUNDS} runs taken in turn.",
     )
     rows = [

@@ -1,4 +1,4 @@
-"""Helpers of the browser checks: find Chromium, serve a step, watch the console and the API.
+"""Helpers of the browser checks: find Chromium, watch the console and the API, fill forms.
 
 Playwright for Python drives the system's Chromium (no `playwright install`): one browser for
 the whole run, a fresh context and page per check, each step served by a real threaded server.
@@ -7,14 +7,13 @@ the whole run, a fresh context and page per check, each step served by a real th
 import os
 import re
 import shutil
-import threading
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from werkzeug.serving import make_server
+
+from support import PASSWORD, USERNAME
 
 try:
     from playwright.sync_api import expect, sync_playwright
@@ -48,7 +47,10 @@ CONTEXT_OPTIONS = {
 # What Chromium logs for every request answered 4xx or 5xx, e.g. "… status of 422 (UNPROCESSABLE
 # ENTITY)": expected on the error screens, and only there.
 FAILED_LOAD = "Failed to load resource: the server responded with a status of {status} ("
-LEARNER = {"username": "learner", "password": "correct horse battery"}
+# Generous for a busy machine, yet bounded: how long Playwright waits for a page, in ms.
+TIMEOUT_MS = 30_000
+# Where the browser checks saved their screenshots, for the summary line at the end.
+SCREENSHOTS_KEY = pytest.StashKey[Path]()
 
 
 def browser_unavailable(message):
@@ -81,26 +83,13 @@ def chromium():
         )
     executable = find_chromium()
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=executable, args=CHROMIUM_ARGS, timeout=2 * TIMEOUT_MS
+        )
         try:
             yield browser
         finally:
             browser.close()
-
-
-@contextmanager
-def serving(app):
-    """Serve a Flask app on a free port of 127.0.0.1 in a thread; yield its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    # A short poll interval: shutdown() waits for the loop to look, 0.5 s by default.
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 class ConsoleWatch:
@@ -183,7 +172,7 @@ def submit_account_form(page, username, password):
         form.locator("button[type=submit]").click()
 
 
-def register(page, username=LEARNER["username"], password=LEARNER["password"]):
+def register(page, username=USERNAME, password=PASSWORD):
     """Create an account through /register (which logs it in) and wait for its list."""
     page.goto("/register")
     submit_account_form(page, username, password)
@@ -202,17 +191,6 @@ def item_row(page, title):
     """The list's row showing this title."""
     exact = re.compile(f"^{re.escape(title)}$")
     return page.locator("li.item").filter(has=page.locator(".item-title", has_text=exact))
-
-
-def add_dated_items(db, *items):
-    """Store (title, done) items a minute apart, the last one newest; return their documents."""
-    documents = []
-    for minute, (title, done) in enumerate(items):
-        created_at = datetime(2024, 1, 1, 12, minute, tzinfo=UTC)
-        document = {"title": title, "done": done, "created_at": created_at}
-        db.items.insert_one(document)
-        documents.append(document)
-    return documents
 
 
 def expect_read_only_list(page, titles):

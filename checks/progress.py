@@ -2,7 +2,8 @@
 
     python checks/progress.py my_work/
 
-The folder holds one copy per step, named like the steps (my_work/03_encoder/, ...).
+The folder holds one copy per step, named like the steps (my_work/03_encoder/, ...). Each is
+checked as `pytest checks --step-dir my_work/03_encoder` would, browser checks left out.
 """
 
 import json
@@ -52,26 +53,26 @@ def plain_message(report):
     return re.sub(r"^(AssertionError|Failed): ", "", line)
 
 
-def step_checks(folder):
-    """Return the check files of the step a folder rebuilds, found by its number."""
-    return sorted(str(path) for path in ROOT.glob(f"checks/test_{folder.name[:2]}_*.py"))
+def is_step_folder(path):
+    """Tell whether a folder is named like a step (03_encoder) that has checks."""
+    return (
+        path.is_dir()
+        and bool(re.match(r"\d\d_", path.name))
+        and any(ROOT.glob(f"checks/test_{path.name[:2]}_*.py"))
+    )
 
 
 def check_one(folder):
-    """Run a step's fast checks on one folder in this process and print the tally as JSON."""
+    """Run a step's checks but the browser's on one folder, in this process; print the tally."""
     tally = Tally()
     options = ["-q", "-q", "-p", "no:cacheprovider", "-m", "not browser", "--step-dir", folder]
-    pytest.main([*step_checks(Path(folder)), *options], plugins=[tally])
+    pytest.main(["checks", *options], plugins=[tally])
     print(json.dumps(vars(tally)))
 
 
 def main(work_dir):
     """Print one line per rebuilt step, and the first thing to fix where checks fail."""
-    folders = sorted(
-        path
-        for path in Path(work_dir).iterdir()
-        if path.is_dir() and re.match(r"\d\d_", path.name) and step_checks(path)
-    )
+    folders = sorted(path for path in Path(work_dir).iterdir() if is_step_folder(path))
     if not folders:
         print(f"No step folders in {work_dir}: copy one, e.g. steps/02_jsonify as 03_encoder.")
         return 1

@@ -7,7 +7,7 @@ import simplejson
 from bson import ObjectId
 from flask import jsonify
 
-from conftest import step_module
+from support import from_step, store_item
 
 pytestmark = pytest.mark.steps(3, 5)
 
@@ -16,10 +16,9 @@ WHEN = datetime(2024, 1, 1, 12, 30, 15, 123000, tzinfo=UTC)
 WHEN_JSON = "2024-01-01T12:30:15.123+00:00"
 
 
-@pytest.fixture
-def encoder(step_dir):
-    """The step's encoder module."""
-    return step_module(step_dir, "encoder")
+def encode(step_dir, value):
+    """Encode a value with the step's simplejson MongoDocumentEncoder."""
+    return simplejson.dumps(value, cls=from_step(step_dir, "MongoDocumentEncoder"))
 
 
 @pytest.mark.parametrize(
@@ -32,14 +31,16 @@ def encoder(step_dir):
     ],
     ids=["objectid-as-hex", "utc-datetime", "naive-datetime-is-utc", "other-offset-to-utc"],
 )
-def test_encoder_writes_mongo_types(encoder, value, expected):
-    encoded = simplejson.dumps({"value": value}, cls=encoder.MongoDocumentEncoder)
-    assert simplejson.loads(encoded) == {"value": expected}
+def test_encoder_writes_mongo_types(step_dir, value, expected):
+    assert simplejson.loads(encode(step_dir, {"value": value})) == {"value": expected}, (
+        "ObjectId as its hex string, datetimes in UTC, ISO 8601 with milliseconds (WORKSHOP.md,"
+        " Step 03 · One conversion, two encoders)"
+    )
 
 
-def test_encoder_refuses_unknown_types(encoder):
+def test_encoder_refuses_unknown_types(step_dir):
     with pytest.raises(TypeError, match="not JSON serializable"):
-        simplejson.dumps({"value": {1, 2}}, cls=encoder.MongoDocumentEncoder)
+        encode(step_dir, {"value": {1, 2}})
 
 
 def test_pitfall_the_articles_fallback_recurses_forever():
@@ -66,14 +67,15 @@ def test_flask_json_provider_encodes_mongo_types(app):
     assert encoded == expected, "app.json should write datetimes as ISO 8601, not HTTP dates"
     app.add_url_rule("/api/probe", view_func=lambda: document)
     with app.app_context():
-        assert jsonify(document).get_json() == expected
-    assert app.test_client().get("/api/probe").get_json() == expected
+        assert jsonify(document).get_json() == expected, "jsonify goes through app.json too"
+    assert app.test_client().get("/api/probe").get_json() == expected, (
+        "a view may return a Mongo document as it is"
+    )
 
 
 @pytest.mark.steps(3, 4)
-def test_items_are_sent_as_whole_documents(client, auth, db):
-    auth.login()
-    db.items.insert_one({"title": "t", "done": True, "created_at": WHEN, "note": "any field"})
+def test_items_are_sent_as_whole_documents(client, logged_in_user, db):
+    store_item(db, "t", done=True, created_at=WHEN, note="any field")
     (item,) = client.get("/api/items/").get_json()["items"]
     assert item == {
         "_id": str(db.items.find_one()["_id"]),
@@ -81,24 +83,25 @@ def test_items_are_sent_as_whole_documents(client, auth, db):
         "done": True,
         "created_at": WHEN_JSON,
         "note": "any field",
-    }
+    }, "from step 03 on, the encoder sends each item whole, whatever fields it has"
 
 
-def test_app_json_writes_with_mongo_document_encoder(app, encoder, monkeypatch):
+def test_app_json_writes_with_mongo_document_encoder(app, step_dir, monkeypatch):
     seen = []
-    encode_mongo_types = encoder.MongoDocumentEncoder.default
+    encoder_class = from_step(step_dir, "MongoDocumentEncoder")
+    encode_mongo_types = encoder_class.default
 
     def watched_default(self, o):
         seen.append(o)
         return encode_mongo_types(self, o)
 
-    monkeypatch.setattr(encoder.MongoDocumentEncoder, "default", watched_default)
+    monkeypatch.setattr(encoder_class, "default", watched_default)
     with app.app_context():
         body = jsonify(items=[{"_id": OBJECT_ID, "at": WHEN}]).get_data()
     assert seen == [OBJECT_ID, WHEN], (
         "step 03 needs app.json to write with MongoDocumentEncoder: MongoJSONProvider.dumps calls"
-        " simplejson.dumps(obj, cls=MongoDocumentEncoder) (WORKSHOP.md, Step 03 · One encoder,"
-        " plugged into Flask's JSON provider)"
+        " simplejson.dumps(obj, cls=MongoDocumentEncoder)"
+        " (WORKSHOP.md, Step 03 · One encoder, plugged into Flask's JSON provider)"
     )
     assert body == f'{{"items":[{{"_id":"{OBJECT_ID}","at":"{WHEN_JSON}"}}]}}\n'.encode(), (
         "jsonify() should stay compact, keys sorted, as Flask's own provider writes it"

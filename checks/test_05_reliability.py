@@ -10,23 +10,26 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 
 import pytest
 from bson import ObjectId
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from werkzeug.serving import make_server
+
+from servers import serving
+from support import AuthActions, create_item, store_item
 
 pytestmark = pytest.mark.steps(5, 5)
 
 COLLECTION = "/api/items/"
-PASSWORD = "correct horse battery"
 # Concurrent browsers, and the writes each of them makes.
 CLIENTS = 8
 OPERATIONS = 30
-# Seconds any one request or thread may take before the check gives up on it.
-TIMEOUT = 10
+# Seconds any one request or thread may take before the check gives up on it: generous, for a
+# busy machine, yet bounded.
+TIMEOUT = 30
 STORED_KEYS = {"_id", "title", "done", "owner_id", "created_at", "updated_at"}
 API_KEYS = STORED_KEYS - {"owner_id"}
 
@@ -34,16 +37,18 @@ API_KEYS = STORED_KEYS - {"owner_id"}
 def assert_item_rules(document):
     """A stored item has exactly the fields the server sets, each of the right kind."""
     assert set(document) == STORED_KEYS, document
-    assert isinstance(document["_id"], ObjectId)
-    assert isinstance(document["owner_id"], ObjectId)
+    assert isinstance(document["_id"], ObjectId), "_id is an ObjectId"
+    assert isinstance(document["owner_id"], ObjectId), "owner_id is an ObjectId"
     title = document["title"]
-    assert isinstance(title, str)
-    assert title == title.strip()
-    assert 1 <= len(title) <= 200
-    assert isinstance(document["done"], bool)
-    assert isinstance(document["created_at"], datetime)
-    assert isinstance(document["updated_at"], datetime)
-    assert document["created_at"] <= document["updated_at"]
+    assert isinstance(title, str), "the title is text"
+    assert title == title.strip(), "the title is stored trimmed"
+    assert 1 <= len(title) <= 200, "the title has 1 to 200 characters"
+    assert isinstance(document["done"], bool), "done is true or false"
+    assert isinstance(document["created_at"], datetime), "created_at is a datetime"
+    assert isinstance(document["updated_at"], datetime), "updated_at is a datetime"
+    assert document["created_at"] <= document["updated_at"], (
+        "an item is not changed before it is made"
+    )
 
 
 # ---------------------------------------------------------------- a real threaded server
@@ -52,17 +57,8 @@ def assert_item_rules(document):
 @pytest.fixture
 def base_url(app):
     """Serve the app from a real threaded server on a free port, and stop it afterwards."""
-    # The checks speak plain http to 127.0.0.1: the cookie must not be HTTPS-only.
-    app.config["SESSION_COOKIE_SECURE"] = False
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    # A short poll interval: shutdown() waits for the next poll (0.5 s by default).
-    polling = {"poll_interval": 0.05}
-    thread = threading.Thread(target=server.serve_forever, kwargs=polling, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join(TIMEOUT)
+    with serving(app) as url:
+        yield url
 
 
 class KeepRedirects(urllib.request.HTTPRedirectHandler):
@@ -72,39 +68,56 @@ class KeepRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
+@dataclass
+class Answer:
+    """A response as the checks read it: its status and its JSON (None if it is not JSON)."""
+
+    status_code: int
+    body: object
+
+    def get_json(self):
+        """The JSON body, as Flask's test client names it."""
+        return self.body
+
+
 class Browser:
-    """One user's browser: its own cookie jar; every request has a timeout."""
+    """One user's browser over real HTTP: its own cookies, the test client's get/post/open."""
 
     def __init__(self, base_url):
         self.base_url = base_url
         cookies = urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
         self.opener = urllib.request.build_opener(cookies, KeepRedirects)
 
-    def send(self, method, path, body=None, form=None):
-        """Send a request and return its status and its JSON (None if the body is not JSON)."""
-        headers, data = {}, None
-        if body is not None:
+    def open(self, path, method="GET", json=None, data=None):
+        """Send a request, a JSON body or a form, and return the Answer; every one times out."""
+        headers, body = {}, None
+        if json is not None:
             headers["Content-Type"] = "application/json"
-            data = json.dumps(body).encode()
-        if form is not None:
-            data = urllib.parse.urlencode(form).encode()
+            body = json_bytes(json)
+        if data is not None:
+            body = urllib.parse.urlencode(data).encode()
         request = urllib.request.Request(
-            self.base_url + path, data=data, method=method, headers=headers
+            self.base_url + path, data=body, method=method, headers=headers
         )
         try:
             with self.opener.open(request, timeout=TIMEOUT) as response:
-                return response.status, parse_json(response)
+                return Answer(response.status, parse_json(response))
         except urllib.error.HTTPError as error:
             with error:
-                return error.code, parse_json(error)
+                return Answer(error.code, parse_json(error))
 
-    def register(self, username):
-        """Create an account with the register form, which logs it in."""
-        status, _ = self.send(
-            "POST", "/register", form={"username": username, "password": PASSWORD}
-        )
-        assert status == 302, f"registering {username}"
-        assert self.send("GET", "/api/me") == (200, {"username": username})
+    def get(self, path):
+        """Send a GET."""
+        return self.open(path)
+
+    def post(self, path, **body):
+        """Send a POST with json= or data=."""
+        return self.open(path, "POST", **body)
+
+
+def json_bytes(value):
+    """A value as the bytes of its JSON."""
+    return json.dumps(value).encode()
 
 
 def parse_json(response):
@@ -112,6 +125,14 @@ def parse_json(response):
     if response.headers.get_content_type() != "application/json":
         return None
     return json.loads(response.read())
+
+
+def registered_browser(app, base_url, username):
+    """A browser of its own on the served app, registered (and so logged in) as username."""
+    auth = AuthActions(app, Browser(base_url))
+    assert auth.register(username).status_code == 302, f"registering {username}"
+    assert auth.logged_in_as() == username, "registering logs the browser in"
+    return auth.client
 
 
 class Workload:
@@ -129,39 +150,39 @@ class Workload:
 
     def expect(self, operation, answer, status):
         """Note an answer that is not the expected one; return whether it was."""
-        if answer[0] != status:
+        if answer.status_code != status:
             self.surprises.append((operation, answer))
-        return answer[0] == status
+        return answer.status_code == status
 
     def create(self, step):
         title, done = f"client {self.number} item {step}", self.random.random() < 0.5
-        answer = self.browser.send("POST", COLLECTION, {"title": title, "done": done})
+        answer = self.browser.post(COLLECTION, json={"title": title, "done": done})
         if self.expect("create", answer, 201):
-            item_id = answer[1]["_id"]
+            item_id = answer.body["_id"]
             self.expected[item_id] = (title, done)
             self.shared_ids.append(item_id)
 
     def replace(self, item_id, step):
         title = f"client {self.number} replaced at {step}"
-        answer = self.browser.send("PUT", COLLECTION + item_id, {"title": title, "done": True})
+        answer = self.browser.open(COLLECTION + item_id, "PUT", json={"title": title, "done": True})
         if self.expect("replace", answer, 200):
             self.expected[item_id] = (title, True)
 
     def toggle(self, item_id):
         title, done = self.expected[item_id]
-        answer = self.browser.send("PATCH", COLLECTION + item_id, {"done": not done})
+        answer = self.browser.open(COLLECTION + item_id, "PATCH", json={"done": not done})
         if self.expect("toggle", answer, 200):
             self.expected[item_id] = (title, not done)
 
     def delete(self, item_id):
-        if self.expect("delete", self.browser.send("DELETE", COLLECTION + item_id), 204):
+        if self.expect("delete", self.browser.open(COLLECTION + item_id, "DELETE"), 204):
             del self.expected[item_id]
 
     def read(self):
         """List the items: exactly this client's acknowledged ones, never another's."""
-        answer = self.browser.send("GET", COLLECTION + "?limit=200")
+        answer = self.browser.get(COLLECTION + "?limit=200")
         if self.expect("list", answer, 200):
-            listed = {item["_id"]: (item["title"], item["done"]) for item in answer[1]["items"]}
+            listed = {item["_id"]: (item["title"], item["done"]) for item in answer.body["items"]}
             if listed != self.expected:
                 self.surprises.append(("list", listed))
 
@@ -171,9 +192,9 @@ class Workload:
         if others:
             url = COLLECTION + self.random.choice(others)
             if self.random.random() < 0.5:
-                answer = self.browser.send("PATCH", url, {"title": "stolen"})
+                answer = self.browser.open(url, "PATCH", json={"title": "stolen"})
             else:
-                answer = self.browser.send("DELETE", url)
+                answer = self.browser.open(url, "DELETE")
             self.expect("intrude", answer, 404)
 
     def run(self, start):
@@ -199,23 +220,24 @@ class Workload:
 
 
 @pytest.mark.slow
-def test_concurrent_clients_lose_nothing_and_see_only_their_own_items(base_url, db):
+def test_concurrent_clients_lose_nothing_and_see_only_their_own_items(app, base_url, db):
     shared_ids = []
     workloads = []
     for number in range(CLIENTS):
-        browser = Browser(base_url)
-        browser.register(f"client{number}")
+        browser = registered_browser(app, base_url, f"client{number}")
         workloads.append(Workload(browser, number, shared_ids))
     start = threading.Barrier(CLIENTS)
     with ThreadPoolExecutor(CLIENTS) as pool:
         futures = [pool.submit(workload.run, start) for workload in workloads]
         # Every request has its own timeout, so no client can take longer than this.
         finished = [future.result(TIMEOUT * (OPERATIONS + 1)) for future in futures]
-    assert [workload.surprises for workload in finished] == [[]] * CLIENTS
+    assert [workload.surprises for workload in finished] == [[]] * CLIENTS, (
+        "every request answers as the API promises, however many users send them at once"
+    )
     for workload in finished:
-        status, page = workload.browser.send("GET", f"{COLLECTION}?limit=200")
-        assert status == 200
-        listed = {item["_id"]: (item["title"], item["done"]) for item in page["items"]}
+        answer = workload.browser.get(f"{COLLECTION}?limit=200")
+        assert answer.status_code == 200, "the list answers"
+        listed = {item["_id"]: (item["title"], item["done"]) for item in answer.body["items"]}
         assert listed == workload.expected, "each client sees exactly its acknowledged items"
         owner = db.users.find_one({"username": f"client{workload.number}"})["_id"]
         stored = {
@@ -240,18 +262,20 @@ def frequent_thread_switches():
 
 
 @pytest.mark.slow
-def test_concurrent_reads_all_get_the_same_page(base_url, frequent_thread_switches):
+def test_concurrent_reads_all_get_the_same_page(app, base_url, frequent_thread_switches):
     # Shared state in a request's path (such as a module-level dict a query changes) shows up
     # as sporadic 500s only when requests overlap: many reads at once bring it out.
-    browser = Browser(base_url)
-    browser.register("reader")
+    browser = registered_browser(app, base_url, "reader")
     for number in range(100):
-        assert browser.send("POST", COLLECTION, {"title": f"item {number}"})[0] == 201
+        create_item(browser, title=f"item {number}")
     page = COLLECTION + "?limit=100"
-    expected = browser.send("GET", page)
+    expected = browser.get(page)
     with ThreadPoolExecutor(CLIENTS) as pool:
-        answers = list(pool.map(lambda _: browser.send("GET", page), range(CLIENTS * 10)))
-    assert [answer for answer in answers if answer != expected] == []
+        answers = list(pool.map(lambda _: browser.get(page), range(CLIENTS * 10)))
+    assert [answer for answer in answers if answer != expected] == [], (
+        "reads at the same moment all get the same page: no state shared between requests"
+        " (a module-level dict that a query changes, say)"
+    )
 
 
 # ---------------------------------------------------------------- random bodies (Hypothesis)
@@ -353,29 +377,18 @@ def expected_fields(method, body, previous):
 
 
 @pytest.fixture
-def own_item(client, auth, db):
+def own_item(db, logged_in_user):
     """Log the learner in and give them the item the random PUTs and PATCHes go to."""
-    auth.login()
-    owner_id = db.users.find_one({"username": "learner"})["_id"]
-    now = datetime.now(UTC)
-    db.items.insert_one(
-        {
-            "_id": ObjectId(ITEM_ID),
-            "title": "target",
-            "done": False,
-            "owner_id": owner_id,
-            "created_at": now,
-            "updated_at": now,
-        }
-    )
-    return owner_id
+    store_item(db, "target", owner_id=logged_in_user["_id"], _id=ObjectId(ITEM_ID))
+    return logged_in_user["_id"]
 
 
 @settings(
     max_examples=120,
     deadline=None,
-    # The app and its database are made once and shared by the examples, on purpose.
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
+    # The app and its database are made once and shared by the examples, on purpose; and a
+    # busy machine may be slow to make examples, which is no fault of the step's.
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(method=st.sampled_from(["POST", "PUT", "PATCH"]), body=BODIES)
 def test_random_bodies_never_break_the_item_rules(client, db, own_item, method, body):
@@ -391,17 +404,23 @@ def test_random_bodies_never_break_the_item_rules(client, db, own_item, method, 
         assert_item_rules(document)
     if not accepted(method, body):
         assert 400 <= response.status_code < 500, answer
-        assert isinstance(answer["error"], str)
+        assert isinstance(answer["error"], str), "a refused body gets an error that says why"
         assert after == before, "a refused body changes nothing"
         return
     assert response.status_code == (201 if method == "POST" else 200), answer
-    assert set(answer) == API_KEYS
+    assert set(answer) == API_KEYS, "the answer is the item: its fields and no owner_id"
     (document,) = [document for document in after if str(document["_id"]) == answer["_id"]]
     previous = next((old for old in before if old["_id"] == document["_id"]), None)
-    assert (document["title"], document["done"]) == expected_fields(method, body, previous)
-    assert (answer["title"], answer["done"]) == (document["title"], document["done"])
-    assert document["owner_id"] == own_item
+    assert (document["title"], document["done"]) == expected_fields(method, body, previous), (
+        "the fields stored are those the rules give"
+    )
+    assert (answer["title"], answer["done"]) == (document["title"], document["done"]), (
+        "the answer says what was stored"
+    )
+    assert document["owner_id"] == own_item, "the owner never changes"
     if previous is not None:
-        assert document["created_at"] == previous["created_at"]
+        assert document["created_at"] == previous["created_at"], "created_at never changes"
     others_before = [old for old in before if old["_id"] != document["_id"]]
-    assert [old for old in after if old["_id"] != document["_id"]] == others_before
+    assert [old for old in after if old["_id"] != document["_id"]] == others_before, (
+        "no other item changes"
+    )

@@ -1,9 +1,8 @@
-"""The front end in a real browser (Chromium through Playwright), against each step's server.
+"""The front end in a real browser (Chromium through Playwright), against each step's server."""
 
-Every check serves its step on 127.0.0.1 with a fresh database and drives a fresh page, as a
-learner's browser would. `pytest -m browser --screenshots docs/screenshots` keeps a picture of
-each step's page; `pytest -m "not browser"` leaves these checks out.
-"""
+# Every check serves its step on 127.0.0.1 with a fresh database and drives a fresh page, as a
+# learner's browser would. `pytest -m browser --screenshots docs/screenshots` keeps a picture of
+# each step's page; `pytest -m "not browser"` leaves these checks out.
 
 import re
 
@@ -12,10 +11,10 @@ from bson import ObjectId
 
 from browser_support import (
     CONTEXT_OPTIONS,
-    LEARNER,
+    SCREENSHOTS_KEY,
+    TIMEOUT_MS,
     ConsoleWatch,
     RequestLog,
-    add_dated_items,
     add_item,
     api_answer,
     chromium,
@@ -26,11 +25,11 @@ from browser_support import (
     item_row,
     register,
     row_by_id,
-    serving,
     stored_items,
     submit_account_form,
 )
-from conftest import SCREENSHOTS_KEY, step_module
+from servers import serving
+from support import PASSWORD, USERNAME, from_step, store_item
 
 pytestmark = pytest.mark.browser
 
@@ -38,6 +37,7 @@ pytestmark = pytest.mark.browser
 SCRIPT_TITLE = "<img src=x onerror=window.pwned=1>"
 # The class of a row whose title is being edited.
 EDITING = re.compile(r"\bediting\b")
+ID_ATTRIBUTE = "WORKSHOP.md, Step 05 · The pitfalls: the login check, raw ids, and idAttribute"
 
 
 # Fixtures -------------------------------------------------------------------------------------
@@ -46,6 +46,7 @@ EDITING = re.compile(r"\bediting\b")
 @pytest.fixture(scope="session")
 def browser():
     """One Chromium for the whole run; skips (fails under CI) when there is none."""
+    expect.set_options(timeout=TIMEOUT_MS)
     with chromium() as browser:
         yield browser
 
@@ -96,7 +97,7 @@ def console():
 def page(browser, live_url, console):
     """A fresh page in a fresh context (no cookies), its relative URLs on the step's server."""
     context = browser.new_context(base_url=live_url, **CONTEXT_OPTIONS)
-    context.set_default_timeout(5_000)
+    context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     console.watch(page)
     yield page
@@ -110,11 +111,11 @@ def api_requests(page):
 
 
 @pytest.fixture
-def screenshot(page, screenshot_dir, step_app_module):
+def screenshot(page, screenshot_dir, step_dir):
     """Save the page as stepNN.png, whole."""
 
     def take():
-        path = screenshot_dir / f"step{step_app_module.STEP_NUMBER}.png"
+        path = screenshot_dir / f"step{from_step(step_dir, 'STEP_NUMBER')}.png"
         page.screenshot(path=path, full_page=True, animations="disabled")
 
     return take
@@ -139,16 +140,16 @@ def test_chromium_variable_picks_the_browser(monkeypatch, tmp_path):
     chrome = tmp_path / "chrome"
     chrome.touch()
     monkeypatch.setenv("CHROMIUM", str(chrome))
-    assert find_chromium() == str(chrome)
+    assert find_chromium() == str(chrome), "$CHROMIUM names the browser to use"
 
 
 # Steps 01 to 04 -------------------------------------------------------------------------------
 
 
 @pytest.mark.steps(1, 1)
-def test_step01_shows_the_intro_and_no_list(page, step_app_module, api_requests, screenshot):
+def test_step01_shows_the_intro_and_no_list(page, step_dir, api_requests, screenshot):
     page.goto("/")
-    banner = f"Step {step_app_module.STEP_NUMBER} · {step_app_module.STEP_TITLE}"
+    banner = f"Step {from_step(step_dir, 'STEP_NUMBER')} · {from_step(step_dir, 'STEP_TITLE')}"
     expect(page.locator("#step-banner")).to_have_text(banner)
     expect(page.locator(".intro")).to_contain_text("GET /api/items/")
     expect(page.locator("#items")).to_have_count(0)
@@ -158,22 +159,24 @@ def test_step01_shows_the_intro_and_no_list(page, step_app_module, api_requests,
 
 @pytest.mark.steps(2, 3)
 def test_steps_02_03_show_the_stored_items_read_only(page, db, screenshot):
-    documents = add_dated_items(
-        db, ("Read the workshop", True), ("Build the front end", False), ("Serve it", False)
-    )
-    newest_first = documents[::-1]
+    items = [("Read the workshop", True), ("Build the front end", False), ("Serve it", False)]
+    for minute, (title, done) in enumerate(items):
+        store_item(db, title, minute, done=done)
+    newest_first = list(db.items.find().sort("created_at", -1))
     page.goto("/")
     expect_read_only_list(page, [document["title"] for document in newest_first])
     rows = page.locator("li.item")
     ids = rows.evaluate_all("rows => rows.map(row => row.dataset.id)")
     assert ids == [str(document["_id"]) for document in newest_first], "idAttribute is _id"
     expect(page.locator(".item-toggle")).to_have_count(3)
-    expect(row_by_id(page, documents[0]["_id"]).locator(".item-toggle")).to_be_checked()
+    expect(row_by_id(page, newest_first[-1]["_id"]).locator(".item-toggle")).to_be_checked()
     # The encoder's dates reach the page as the same instants.
     dates = page.locator("time.item-created").evaluate_all(
         "times => times.map(time => Date.parse(time.getAttribute('datetime')))"
     )
-    assert dates == [document["created_at"].timestamp() * 1000 for document in newest_first]
+    assert dates == [document["created_at"].timestamp() * 1000 for document in newest_first], (
+        "the page shows the encoder's dates as the same instants"
+    )
     expect(page.locator("#current-user")).to_have_count(0)
     screenshot()
 
@@ -181,21 +184,21 @@ def test_steps_02_03_show_the_stored_items_read_only(page, db, screenshot):
 @pytest.mark.steps(4, 4)
 @pytest.mark.parametrize("app_config", [{"MONGO_CLIENT": None}], ids=["demo-database"])
 def test_step04_logs_in_then_shows_the_list_read_only(page, live_url, step_dir, screenshot):
-    demo = step_module(step_dir, "demo")
+    demo_username = from_step(step_dir, "DEMO_USERNAME")
     page.goto("/")
     expect_login_page(page, live_url, "/")
-    submit_account_form(page, demo.DEMO_USERNAME, demo.DEMO_PASSWORD)
+    submit_account_form(page, demo_username, from_step(step_dir, "DEMO_PASSWORD"))
     expect(page).to_have_url(f"{live_url}/")
-    expect(page.locator("#current-user")).to_have_text(demo.DEMO_USERNAME)
+    expect(page.locator("#current-user")).to_have_text(demo_username)
     expect(page.locator("form#logout button[type=submit]")).to_be_visible()
-    expect_read_only_list(page, demo.DEMO_TITLES)
+    expect_read_only_list(page, from_step(step_dir, "DEMO_TITLES"))
     screenshot()
 
 
 @pytest.mark.steps(4, 5)
 def test_logging_out_ends_the_session(page, live_url, db):
     register(page)
-    expect(page.locator("#current-user")).to_have_text(LEARNER["username"])
+    expect(page.locator("#current-user")).to_have_text(USERNAME)
     page.locator("form#logout button[type=submit]").click()
     expect(page).to_have_url(f"{live_url}/login")
     assert db.logins.count_documents({}) == 0, "logging out deletes the login"
@@ -211,7 +214,7 @@ def test_account_pages_log_no_console_errors(page):
     for path in ["/register", "/login"]:
         # Chromium asks for the icon after the page has loaded: wait until all is quiet.
         page.goto(path, wait_until="networkidle")
-    assert watch.problems() == []
+    assert watch.problems() == [], "the account pages log no console errors"
 
 
 # Step 05: the full REST API -------------------------------------------------------------------
@@ -222,7 +225,7 @@ def test_step05_add_edit_toggle_delete_and_reload(page, db, api_requests, screen
     register(page)
     expect(page.locator(".items-empty")).to_have_text("No items yet.")
     for title in ["Buy milk", "Walk the dog", "Write the checks"]:
-        assert add_item(page, title).status == 201
+        assert add_item(page, title).status == 201, "the new-item form creates the item"
     titles = page.locator("li.item .item-title")
     expect(titles).to_have_text(["Write the checks", "Walk the dog", "Buy milk"])
     expect(page.locator(".items-empty")).to_be_hidden()
@@ -260,12 +263,16 @@ def test_step05_add_edit_toggle_delete_and_reload(page, db, api_requests, screen
         ("PATCH", milk_url),
         ("DELETE", dog_url),
         ("GET", "/api/items/"),
-    ]
+    ], "one request per change: POST to add, PUT to edit, PATCH to toggle, DELETE to remove"
     assert api_requests.body("PATCH") == {"done": True}, "patch: true sends only the change"
     assert api_requests.body("PUT")["_id"] == milk_id, "PUT sends the whole item"
-    assert stored_items(db) == [("Write the checks", False), ("Buy oat milk", True)]
-    user = db.users.find_one({"username": LEARNER["username"]})
-    assert {item["owner_id"] for item in db.items.find()} == {user["_id"]}
+    assert stored_items(db) == [("Write the checks", False), ("Buy oat milk", True)], (
+        "the database holds what the page shows"
+    )
+    user = db.users.find_one({"username": USERNAME})
+    assert {item["owner_id"] for item in db.items.find()} == {user["_id"]}, (
+        "every item belongs to the user who made it"
+    )
 
 
 @pytest.mark.steps(5, 5)
@@ -274,12 +281,12 @@ def test_step05_refused_title_shows_the_message_next_to_the_field(page, db, cons
     register(page)
     console.expect_failed_request(422)
     answer = add_item(page, title)
-    assert answer.status == 422
+    assert answer.status == 422, "a title over 200 characters or blank is a 422"
     error = page.locator("form#new-item .field-error")
     expect(error).to_be_visible()
     expect(error).to_have_text(answer.json()["fields"]["title"])
     expect(page.locator("li.item")).to_have_count(0)
-    assert db.items.count_documents({}) == 0
+    assert db.items.count_documents({}) == 0, "a refused item is not stored"
 
 
 @pytest.mark.steps(5, 5)
@@ -293,7 +300,7 @@ def test_step05_refused_edit_keeps_the_title_and_says_why(page, db, console):
     with api_answer(page, "PUT") as answer:
         row.locator(".item-title-input").press("Enter")
     expect(row.locator(".field-error")).to_have_text(answer.value.json()["fields"]["title"])
-    assert stored_items(db) == [("Buy milk", False)]
+    assert stored_items(db) == [("Buy milk", False)], "a refused edit changes nothing"
 
 
 @pytest.mark.steps(5, 5)
@@ -313,15 +320,15 @@ def test_step05_escape_cancels_an_edit(page, api_requests):
 def test_step05_expired_login_sends_the_browser_to_the_login_page(page, live_url, db, console):
     register(page)
     # Logged out on the server (another tab, an expired login): the page does not know yet.
-    db.logins.delete_many({"username": LEARNER["username"]})
+    db.logins.delete_many({"username": USERNAME})
     console.expect_failed_request(401)
     add_item(page, "Buy milk")
     expect(page).to_have_url(f"{live_url}/login?next=%2F")
     expect(page.locator("input[name=next]")).to_have_value("/")
-    submit_account_form(page, LEARNER["username"], LEARNER["password"])
+    submit_account_form(page, USERNAME, PASSWORD)
     expect(page).to_have_url(f"{live_url}/")
     expect(page.locator(".items-empty")).to_be_visible()
-    assert db.items.count_documents({}) == 0
+    assert db.items.count_documents({}) == 0, "nothing was saved while logged out"
 
 
 @pytest.mark.steps(5, 5)
@@ -334,7 +341,7 @@ def test_step05_user_text_is_rendered_as_text(page):
     expect(row.locator(".item-title")).to_have_text(SCRIPT_TITLE)
     expect(row.locator(".item-title-input")).to_have_value(SCRIPT_TITLE)
     expect(page.locator("#items img")).to_have_count(0)
-    assert page.evaluate("typeof window.pwned") == "undefined"
+    assert page.evaluate("typeof window.pwned") == "undefined", "user text never runs as HTML"
 
 
 # The page's own Backbone fetches the list with a given item model and saves the first item:
@@ -365,30 +372,35 @@ def save_first_item(page, method, app_model):
 
 
 @pytest.mark.steps(5, 5)
-def test_step05_pitfall_without_id_attribute_save_posts(page, db, api_requests, console):
-    register(page)
-    add_item(page, "Buy milk")
-    console.expect_failed_request(400)
-    was_new, answer = save_first_item(page, "POST", app_model=False)
-    assert was_new, "without idAttribute: '_id' a stored item looks new"
-    assert api_requests.calls[2:] == [("GET", "/api/items/"), ("POST", "/api/items/")]
-    # Backbone sent the stored item as a new one, _id included. Step 05 refuses a client-chosen
-    # _id, so here the pitfall ends in a 400 instead of a duplicate item.
-    assert answer.status == 400
-    assert "_id" in answer.json()["fields"]
-    assert stored_items(db) == [("Buy milk", False)]
-
-
-@pytest.mark.steps(5, 5)
-def test_step05_app_model_save_puts_to_the_item(page, db, api_requests):
+@pytest.mark.parametrize(
+    ("app_model", "method", "status", "stored_title"),
+    [
+        pytest.param(False, "POST", 400, "Buy milk", id="pitfall-plain-model-posts"),
+        pytest.param(True, "PUT", 200, "Buy oat milk", id="app-model-puts"),
+    ],
+)
+def test_step05_id_attribute_decides_between_post_and_put(
+    page, db, api_requests, console, app_model, method, status, stored_title
+):
     register(page)
     item_id = add_item(page, "Buy milk").json()["_id"]
-    was_new, answer = save_first_item(page, "PUT", app_model=True)
-    assert not was_new, "idAttribute: '_id' makes a fetched item a stored one"
-    assert api_requests.calls[2:] == [("GET", "/api/items/"), ("PUT", f"/api/items/{item_id}")]
-    assert answer.status == 200
-    assert stored_items(db) == [("Buy oat milk", False)]
-    assert db.items.find_one()["_id"] == ObjectId(item_id)
+    if status >= 400:
+        console.expect_failed_request(status)
+    was_new, answer = save_first_item(page, method, app_model)
+    assert was_new is not app_model, "idAttribute: '_id' is what makes a fetched item a stored one"
+    url = "/api/items/" if method == "POST" else f"/api/items/{item_id}"
+    assert api_requests.calls[2:] == [("GET", "/api/items/"), (method, url)], (
+        f"saving a fetched item should {method} to {url} ({ID_ATTRIBUTE})"
+    )
+    assert answer.status == status, "the API's answer to the save"
+    if status == 400:
+        # Backbone sent the stored item as a new one, _id included. Step 05 refuses a
+        # client-chosen _id, so here the pitfall ends in a 400 instead of a duplicate item.
+        assert "_id" in answer.json()["fields"], "step 05 refuses a client-chosen _id"
+    assert stored_items(db) == [(stored_title, False)], (
+        "the save changed the stored item, or nothing"
+    )
+    assert db.items.find_one()["_id"] == ObjectId(item_id), "never a duplicate item"
 
 
 def registered_with_one_item(page, title):

@@ -1,38 +1,27 @@
-"""The exercises of WORKSHOP.md: every reference solution under exercises/ is proved by checks.
+"""The exercises of WORKSHOP.md: every reference solution under exercises/ is proved by checks."""
 
-Each patch under exercises/<step>/ is a unified diff relative to that step folder; `git apply`
-run inside a copy of the folder applies it. There are two kinds:
-- pitfall_*.patch brings one of the article's pitfalls back on purpose: the check named in
-  conftest.PITFALLS, which passes on the step, runs again on a patched copy and must fail there.
-- <name>.patch is the reference solution of the step's extension exercise (conftest.EXTENSIONS):
-  applied to a copy of the step, the exercise's own checks below pass.
-
-Learner mode: `pytest checks/test_exercises.py --step-dir my_work/05_done_filter` runs the
-exercise checks of that step against your folder instead.
-"""
+# Two kinds of patch (see exercise_patches.py): a pitfall patch brings one of the article's
+# pitfalls back, and the check PITFALLS names must fail on the patched copy (conftest runs it);
+# an extension's reference solution makes the exercise's own checks below pass.
+#
+# Learner mode: `pytest checks/test_exercises.py --step-dir my_work/05_done_filter` runs the
+# exercise checks of that step against your folder instead; the folder's name says which.
 
 import importlib
-from datetime import UTC, datetime
 from uuid import UUID
 
 import pytest
 import simplejson
 from bson import Decimal128, ObjectId
 
-from conftest import EXERCISES_DIR, EXTENSIONS, PITFALLS, exercise_copy, step_module
-
-PASSWORD = "correct horse battery"
-
-
-def in_learner_mode(config):
-    """Tell whether the checks run against a learner's folder (--step-dir)."""
-    return config.getoption("--step-dir") is not None
+from exercise_patches import EXERCISES_DIR, EXTENSIONS, PITFALLS, exercise_copy
+from support import SITE_HEADERS, USERNAME, AuthActions, from_step, step_module, store_item
 
 
 @pytest.fixture
 def solution(step_dir, request):
     """The folder whose extension is checked: yours in learner mode, else the reference one."""
-    if in_learner_mode(request.config):
+    if request.config.getoption("--step-dir"):
         return step_dir
     return exercise_copy(request.config, step_dir.name, EXTENSIONS[step_dir.name])
 
@@ -65,25 +54,22 @@ def test_every_pitfall_names_a_check_that_exists():
 # --- 02: a count next to the items (exercises/02_jsonify/count.patch) ---------------------------
 
 
-def add_item(db, title, minute=0, **fields):
-    """Store an item created at 12:minute on 2024-01-01."""
-    created_at = datetime(2024, 1, 1, 12, minute, tzinfo=UTC)
-    document = {"title": title, "done": False, "created_at": created_at, "updated_at": created_at}
-    db.items.insert_one({**document, **fields})
-
-
 @pytest.mark.steps(2, 2)
 def test_count_says_how_many_items_there_are(client, db):
     for minute, title in enumerate(["older", "newer", "newest"]):
-        add_item(db, title, minute)
+        store_item(db, title, minute)
     body = client.get("/api/items/").get_json()
     assert body.get("count") == 3, 'the list should say {"items": [...], "count": 3}'
-    assert [item["title"] for item in body["items"]] == ["newest", "newer", "older"]
+    assert [item["title"] for item in body["items"]] == ["newest", "newer", "older"], (
+        "the count leaves the list as it was"
+    )
 
 
 @pytest.mark.steps(2, 2)
 def test_count_of_no_items_is_zero(client):
-    assert client.get("/api/items/").get_json() == {"items": [], "count": 0}
+    assert client.get("/api/items/").get_json() == {"items": [], "count": 0}, (
+        'no items: {"items": [], "count": 0}'
+    )
 
 
 # --- 03: Decimal128 and UUID (exercises/03_encoder/more_types.patch) ----------------------------
@@ -96,93 +82,83 @@ MORE_TYPES_JSON = {"price": "12.50", "reference": "12345678-1234-5678-1234-56781
 
 @pytest.mark.steps(3, 3)
 def test_encoder_writes_decimals_and_uuids_as_text(solution):
-    encoder = step_module(solution, "encoder")
-    encoded = simplejson.dumps(MORE_TYPES, cls=encoder.MongoDocumentEncoder)
-    assert simplejson.loads(encoded) == MORE_TYPES_JSON
+    encoded = simplejson.dumps(MORE_TYPES, cls=from_step(solution, "MongoDocumentEncoder"))
+    assert simplejson.loads(encoded) == MORE_TYPES_JSON, (
+        "the encoder writes a Decimal128 and a UUID as text"
+    )
 
 
 @pytest.mark.steps(3, 3)
 def test_json_provider_writes_decimals_and_uuids_as_text(app):
-    assert app.json.loads(app.json.dumps(MORE_TYPES)) == MORE_TYPES_JSON
+    assert app.json.loads(app.json.dumps(MORE_TYPES)) == MORE_TYPES_JSON, "so does app.json"
 
 
 @pytest.mark.steps(3, 3)
 def test_decimal_prices_keep_every_digit_in_the_api(client, db):
     # 0.1 + 0.2 as a float is 0.30000000000000004: text keeps the decimal exact.
-    add_item(db, "milk", price=Decimal128("0.30"))
+    store_item(db, "milk", price=Decimal128("0.30"))
     (item,) = client.get("/api/items/").get_json()["items"]
-    assert item["price"] == "0.30"
+    assert item["price"] == "0.30", "the price keeps every digit, as text"
 
 
 # --- 04: log out everywhere (exercises/04_auth/logout_everywhere.patch) -------------------------
 
 
-def log_in(client, username="learner"):
-    """Log a client in with the login form."""
-    response = client.post("/login", data={"username": username, "password": PASSWORD})
-    assert response.status_code == 302, "arrange: the login form should log in"
-
-
-def logged_in_as(client):
-    """Who /api/me says the client is, None if nobody."""
-    response = client.get("/api/me")
-    return response.get_json()["username"] if response.status_code == 200 else None
-
-
 @pytest.fixture
-def devices(app, auth):
+def devices(app, auth, user):
     """The learner logged in on a laptop and a phone, and someone else logged in too."""
-    laptop, phone, someone = auth._client, app.test_client(), app.test_client()
-    auth.register()
-    log_in(phone)
-    someone.post("/register", data={"username": "someone", "password": PASSWORD})
-    assert logged_in_as(someone) == "someone", "arrange: someone else is logged in"
+    laptop, phone, someone = auth, AuthActions(app), AuthActions(app)
+    for device in (laptop, phone):
+        assert device.login().status_code == 302, "arrange: the login form should log in"
+    someone.register("someone")
+    assert someone.logged_in_as() == "someone", "arrange: someone else is logged in"
     return laptop, phone, someone
 
 
 @pytest.mark.steps(4, 4)
 def test_logout_everywhere_ends_every_login_of_the_user(db, devices):
     laptop, phone, someone = devices
-    response = laptop.post("/logout/everywhere")
+    response = laptop.client.post("/logout/everywhere")
     assert response.status_code == 302, "POST /logout/everywhere should redirect to /login"
-    assert response.headers["Location"] == "/login"
-    assert (logged_in_as(laptop), logged_in_as(phone)) == (None, None), "both devices log out"
-    assert logged_in_as(someone) == "someone", "other users stay logged in"
-    assert db.logins.count_documents({"username": "learner"}) == 0
+    assert response.headers["Location"] == "/login", "then goes to the login form"
+    assert (laptop.logged_in_as(), phone.logged_in_as()) == (None, None), "both devices log out"
+    assert someone.logged_in_as() == "someone", "other users stay logged in"
+    assert db.logins.count_documents({"username": USERNAME}) == 0, "no login of the user is left"
 
 
 @pytest.mark.steps(4, 4)
 @pytest.mark.parametrize(
     ("method", "headers", "status"),
-    [("GET", {}, {404, 405}), ("POST", {"Origin": "https://evil.example"}, {403})],
+    [("GET", {}, {404, 405}), ("POST", SITE_HEADERS["origin-other-site"][0], {403})],
     ids=["by-get", "from-another-site"],
 )
 def test_logout_everywhere_is_a_same_site_post(db, devices, method, headers, status):
     laptop, phone, _ = devices
-    response = laptop.open("/logout/everywhere", method=method, headers=headers)
-    assert response.status_code in status
-    assert (logged_in_as(laptop), logged_in_as(phone)) == ("learner", "learner")
+    response = laptop.client.open("/logout/everywhere", method=method, headers=headers)
+    assert response.status_code in status, "like /logout: POST only, and from this site only"
+    assert (laptop.logged_in_as(), phone.logged_in_as()) == (USERNAME, USERNAME), (
+        "both devices stay logged in"
+    )
 
 
 @pytest.mark.steps(4, 4)
 def test_logout_everywhere_without_a_login_changes_nothing(app, db, devices):
     before = list(db.logins.find())
     response = app.test_client().post("/logout/everywhere")
-    assert response.status_code == 302
-    assert list(db.logins.find()) == before
+    assert response.status_code == 302, "without a login, /logout/everywhere just redirects"
+    assert list(db.logins.find()) == before, "and ends nobody's login"
 
 
 # --- 05: a done filter on the list (exercises/05_methodview/done_filter.patch) ------------------
 
 
 @pytest.fixture
-def mixed_items(client, auth, db):
+def mixed_items(db, logged_in_user):
     """The learner's items a, b, c, d (d newest; a and c done), and someone else's done item."""
-    auth.login()
-    owner_id = db.users.find_one({"username": "learner"})["_id"]
+    owner_id = logged_in_user["_id"]
     for minute, (title, done) in enumerate([("a", True), ("b", False), ("c", True), ("d", False)]):
-        add_item(db, title, minute, done=done, owner_id=owner_id)
-    add_item(db, "someone else's", 9, done=True, owner_id=ObjectId())
+        store_item(db, title, minute, owner_id, done=done)
+    store_item(db, "someone else's", 9, ObjectId(), done=True)
 
 
 @pytest.mark.steps(5, 5)
@@ -199,7 +175,7 @@ def mixed_items(client, auth, db):
 )
 def test_done_filters_the_list(client, mixed_items, query, titles):
     response = client.get(f"/api/items/{query}")
-    assert response.status_code == 200
+    assert response.status_code == 200, "GET /api/items/ with a done filter answers the list"
     listed = [item["title"] for item in response.get_json()["items"]]
     assert listed == titles, f"GET /api/items/{query} should list {titles}"
 
@@ -209,5 +185,5 @@ def test_done_filters_the_list(client, mixed_items, query, titles):
 def test_other_done_values_are_refused(client, mixed_items, value):
     response = client.get("/api/items/", query_string={"done": value})
     assert response.status_code == 400, f"?done={value} should be refused with 400"
-    assert response.mimetype == "application/json"
-    assert response.get_json()["error"]
+    assert response.mimetype == "application/json", "an error in JSON"
+    assert response.get_json()["error"], "that says what is wrong"

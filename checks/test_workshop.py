@@ -1,30 +1,27 @@
-"""WORKSHOP.md and README.md never drift from the code.
+"""WORKSHOP.md and README.md never drift from the code, nor the checks' pointers into them."""
 
-Conventions the documents follow (WORKSHOP.md explains them to readers in one line):
-- ``<!-- excerpt: PATH -->`` right before a fenced block: the block is verbatim lines of PATH. A
-  line ``...`` (or ``# ...``, ``// ...``) stands for lines left out; every code block has one.
-- ``sh`` blocks hold commands; each is run here, or is what ``make test`` runs in CI.
-- ``<!-- curl: steps/NN_name -->`` right before a ``console`` block: the ``$ `` commands are run
-  against that step on the embedded database, and what they print must match what is shown
-  (ids and times may differ).
-- Every link and every path in backquotes exists.
-"""
+# Conventions the documents follow (WORKSHOP.md explains them to readers in one line):
+# - `<!-- excerpt: PATH -->` right before a fenced block: the block is verbatim lines of PATH. A
+#   line `...` (or `# ...`, `// ...`) stands for lines left out; every code block has one.
+# - `sh` blocks hold commands; each is run here, or is what `make test` runs in CI.
+# - `<!-- curl: steps/NN_name -->` right before a `console` block: the `$ ` commands are run
+#   against that step on the embedded database, and what they print must match what is shown
+#   (ids and times may differ).
+# - Every link and every path in backquotes exists, and so does every check named in them.
 
+import contextlib
 import os
 import re
 import shlex
 import shutil
-import socket
-import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
-from conftest import EXTENSIONS, FRONTEND_PUBLIC, ROOT, patched_step, step_module
+from exercise_patches import EXTENSIONS, extension_folder_name, patched_step
+from servers import http_status, run, serving, started
+from support import ROOT, checks_config, step_module
 
 DOCUMENTS = ["README.md", "WORKSHOP.md"]
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```\n", re.MULTILINE | re.DOTALL)
@@ -77,32 +74,60 @@ def test_code_excerpts_are_verbatim_from_their_file(document, language, body, ki
     assert kind == "excerpt", f"{document}:{line}: add <!-- excerpt: PATH --> before the block"
     source = [source_line.rstrip() for source_line in (ROOT / path).read_text().split("\n")]
     position = 0
-    for run in chunks(body):
+    for lines in chunks(body):
         found = next(
             (
                 start
-                for start in range(position, len(source) - len(run) + 1)
-                if source[start : start + len(run)] == run
+                for start in range(position, len(source) - len(lines) + 1)
+                if source[start : start + len(lines)] == lines
             ),
             None,
         )
         assert found is not None, (
-            f"{document}:{line}: these lines are not in {path}:\n" + "\n".join(run)
+            f"{document}:{line}: these lines are not in {path}:\n" + "\n".join(lines)
         )
-        position = found + len(run)
+        position = found + len(lines)
 
 
 def test_every_link_and_path_exists():
     link = re.compile(r"\]\(([^)#\s]+)")
-    quoted_path = re.compile(r"`((?:steps|checks|frontend|bench|docs|exercises)/[\w./-]*)`")
+    # A path may be a pattern (`checks/test_04_*.py`): some file must match it.
+    quoted_path = re.compile(r"`((?:steps|checks|frontend|bench|docs|exercises)/[\w./*-]*)`")
     missing = [
         f"{document}: {target}"
         for document in DOCUMENTS
         for target in link.findall((ROOT / document).read_text())
         + quoted_path.findall((ROOT / document).read_text())
-        if "://" not in target and not (ROOT / target).exists()
+        if "://" not in target and not any(ROOT.glob(target))
     ]
-    assert missing == []
+    assert missing == [], "a file was moved or renamed: say where it is now"
+
+
+def test_every_check_named_exists():
+    checks = "\n".join(path.read_text() for path in (ROOT / "checks").glob("test_*.py"))
+    missing = [
+        f"{document}: {name}"
+        for document in DOCUMENTS
+        for name in re.findall(r"`(test_\w+)`", (ROOT / document).read_text())
+        if f"def {name}(" not in checks
+    ]
+    assert missing == [], "a check was renamed: say its new name in the document"
+
+
+def test_checks_point_at_sections_that_exist():
+    # A check's message says where to read on: (WORKSHOP.md, <step heading> · <its section>).
+    headings = re.findall(r"^#+ (.+)$", (ROOT / "WORKSHOP.md").read_text(), re.MULTILINE)
+    sections, step = set(), None
+    for heading in headings:
+        step = heading.split(" · ")[0] if heading.startswith("Step ") else step
+        sections.add(f"{step} · {heading}" if step and not heading.startswith("Step ") else heading)
+    pointers = {
+        f"{path.name}: {pointer}"
+        for path in (ROOT / "checks").glob("*.py")
+        for pointer in re.findall(r"WORKSHOP\.md, (Step [^)\"]+)", path.read_text())
+        if pointer not in sections
+    }
+    assert pointers == set(), "each pointer names a heading of WORKSHOP.md under its step"
 
 
 # --- Shell commands -------------------------------------------------------------------------
@@ -131,39 +156,19 @@ def commands():
     return list(found.values())
 
 
-def free_port():
-    """Return a TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def assert_serves(command):
+    """Start a server command on a port of its choosing; it must answer GET / there."""
+    with started(command, shell=True, cwd=ROOT, env=venv_environment()) as server:
+        port = server.wait_for_output(r"Running on http://127\.0\.0\.1:(\d+)").group(1)
+        # The port is open before the app is loaded (the reloader's server): wait for an answer.
+        status = server.wait_for(lambda: http_status(port), "answering HTTP")
+        # 302: steps 04 and 05 send a visitor to the login form.
+        assert status in {200, 302}, f"{command} answered GET / with {status}:\n{server.output()}"
 
 
-def serves(command, port):
-    """Start a server command, wait until it answers on port, stop it; return True if it did."""
-    environment = {**os.environ, "PATH": f"{VENV_BIN}:{os.environ['PATH']}"}
-    environment.pop("MONGO_URI", None)
-    server = subprocess.Popen(
-        command,
-        shell=True,
-        cwd=ROOT,
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        for _ in range(100):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.1):
-                    return True
-            except OSError:
-                if server.poll() is not None:
-                    return False
-                time.sleep(0.1)
-        return False
-    finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=10)
+def venv_environment():
+    """The environment with the checks' .venv/bin first on PATH, as the documents assume."""
+    return {**os.environ, "PATH": f"{VENV_BIN}:{os.environ['PATH']}"}
 
 
 def makefile_recipes():
@@ -178,47 +183,45 @@ def makefile_recipes():
     return text
 
 
+def learner_copy(folder_name, tmp_path):
+    """Make the learner's folder a learner-mode command names, from the repository's files."""
+    # my_work/04_auth is a copy of the step; my_work/05_done_filter is the step with the
+    # extension's reference solution applied.
+    extensions = {extension_folder_name(step): step for step in EXTENSIONS}
+    if folder_name in extensions:
+        step = extensions[folder_name]
+        return patched_step(step, EXTENSIONS[step], tmp_path)
+    assert (ROOT / "steps" / folder_name).is_dir(), f"{folder_name} names no step folder"
+    return shutil.copytree(ROOT / "steps" / folder_name, tmp_path / folder_name)
+
+
 def check_command(command, tmp_path):
     """Run or account for one documented command; fail with the reason if it does not hold."""
     words = shlex.split(command)
     if re.fullmatch(
         r"(\S+=\S+ )*(\.venv/bin/)?flask --app steps/\d\d_\w+/app\.py run( --debug)?", command
     ):
-        port = free_port()
-        assert serves(f"{command} --port {port}", port), f"{command} did not start"
+        # Port 0: the server takes a free port and says which; no other process can take it.
+        assert_serves(f"{command} --port 0")
     elif re.fullmatch(r"(\S+=\S+ )*make run( STEP=\d\d)?", command):
-        port = free_port()
-        assert serves(f"{command} PORT={port}", port), f"{command} did not start"
+        assert_serves(f"{command} PORT=0")
     elif re.fullmatch(r"make diff STEP=\d\d", command):
-        result = subprocess.run(command.split(), cwd=ROOT, capture_output=True, text=True)
+        result = run(words, cwd=ROOT)
         assert result.returncode == 0, result.stdout + result.stderr
-        assert "+++ steps/" in result.stdout
+        assert "+++ steps/" in result.stdout, "make diff shows a step's changes"
     elif re.fullmatch(r"make progress( DIR=\S+)?", command):
         work = tmp_path / "my_work"
         shutil.copytree(ROOT / "steps" / "01_index", work / "01_index")
-        result = subprocess.run(
-            ["make", "progress", f"DIR={work}"], cwd=ROOT, capture_output=True, text=True
-        )
+        result = run(["make", "progress", f"DIR={work}"], cwd=ROOT)
         assert result.returncode == 0, result.stdout + result.stderr
-        assert "01_index" in result.stdout
+        assert "01_index" in result.stdout, "make progress names the folder"
     elif re.fullmatch(r"make (test|setup|frontend|lint|format|bench)", command):
         assert f"\n{words[1]}:" in makefile_recipes(), f"no {words[1]} target"
-    elif re.fullmatch(r"(\.venv/bin/)?pytest checks/test_\d\d_\w+\.py --step-dir (\S+)", command):
-        step = re.search(r"test_(\d\d_\w+)\.py", command).group(1)
-        copy = shutil.copytree(ROOT / "steps" / step, tmp_path / step)
-        run = [str(VENV_BIN / "pytest"), *words[1:-1], str(copy), "-q", "-p", "no:cacheprovider"]
-        result = subprocess.run(run, cwd=ROOT, capture_output=True, text=True)
-        assert result.returncode == 0, result.stdout
-    elif re.fullmatch(r"(\.venv/bin/)?pytest checks/test_exercises\.py --step-dir (\S+)", command):
-        # An extension exercise, run on its reference solution: my_work/05_done_filter is
-        # steps/05_* with exercises/05_*/done_filter.patch applied.
-        folder = Path(words[-1]).name
-        names = {f"{step[:2]}_{name}": (step, name) for step, name in EXTENSIONS.items()}
-        assert folder in names, f"{folder} names no extension exercise: one of {sorted(names)}"
-        copy = patched_step(*names[folder], tmp_path)
-        run = [str(VENV_BIN / "pytest"), *words[1:-1], str(copy), "-q", "-p", "no:cacheprovider"]
-        result = subprocess.run(run, cwd=ROOT, capture_output=True, text=True)
-        assert result.returncode == 0, result.stdout
+    elif re.fullmatch(r"(\.venv/bin/)?pytest checks(/test_\w+\.py)? --step-dir \S+", command):
+        copy = learner_copy(Path(words[-1]).name, tmp_path)
+        pytest_command = [str(VENV_BIN / "pytest"), *words[1:-1], str(copy)]
+        result = run([*pytest_command, "-q", "-p", "no:cacheprovider"], cwd=ROOT)
+        assert result.returncode == 0, result.stdout + result.stderr
     elif words[0] in {"pytest", ".venv/bin/pytest"}:
         # The whole suite, a marker or one file: `make test` runs all of these in CI.
         assert all(
@@ -269,25 +272,14 @@ def session_steps(body):
 @pytest.fixture
 def live_step():
     """Serve a step, as `flask run` would with no MONGO_URI, on a free port; yield its URL."""
-    servers = []
+    with contextlib.ExitStack() as servers:
 
-    def start(step_path):
-        module = step_module(ROOT / step_path, "app")
-        # The embedded database, as `flask run` has it; bcrypt's cheapest cost keeps this fast.
-        config = {"MONGO_URI": None, "FRONTEND_PUBLIC": str(FRONTEND_PUBLIC), "BCRYPT_ROUNDS": 4}
-        app = module.create_app(config)
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        # A short poll interval: shutdown() waits for the next poll (0.5 s by default).
-        thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-        thread.start()
-        servers.append((server, thread))
-        return f"http://127.0.0.1:{server.server_port}"
+        def start(step_path):
+            # The embedded database, as `flask run` has it; bcrypt's cheapest cost keeps it fast.
+            app = step_module(ROOT / step_path, "app").create_app(checks_config(None))
+            return servers.enter_context(serving(app))
 
-    yield start
-    for server, thread in servers:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+        yield start
 
 
 @pytest.mark.parametrize(("document", "language", "body", "kind", "path", "line"), curl_sessions())
@@ -299,14 +291,7 @@ def test_curl_examples_print_what_is_shown(
     for command, shown in session_steps(body):
         for shown_id, live_id in live_ids.items():
             command = command.replace(shown_id, live_id)
-        result = subprocess.run(
-            command.replace(SHOWN_SERVER, url),
-            shell=True,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
+        result = run(command.replace(SHOWN_SERVER, url), timeout=30, shell=True, cwd=tmp_path)
         printed = result.stdout.rstrip("\n").replace(url, SHOWN_SERVER)
         # Pair the ids shown with the ids printed, in order, for the commands that follow.
         live_ids.update(zip(ID.findall(shown), ID.findall(printed), strict=False))
@@ -331,9 +316,7 @@ def test_make_diff_shows_the_files_a_step_adds(step):
         and not (previous / path.relative_to(folder)).exists()
     ]
     assert added, f"step {step} adds no file: what does it teach?"
-    result = subprocess.run(
-        ["make", "diff", f"STEP={step}"], cwd=ROOT, capture_output=True, text=True
-    )
+    result = run(["make", "diff", f"STEP={step}"], cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
     for name in added:
         content = "".join(f"+{line}\n" for line in (folder / name).read_text().splitlines())

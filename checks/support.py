@@ -1,0 +1,272 @@
+"""What the checks share, and the benchmarks too: a step loaded by path, its app, a login, items.
+
+No fixtures and no pytest hooks here (those are in conftest.py): bench/ imports this module.
+"""
+
+import importlib
+import importlib.util
+import json
+import re
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import bcrypt
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+STEPS_DIR = ROOT / "steps"
+FRONTEND_PUBLIC = ROOT / "frontend" / "public"
+
+# The learner's account in every check that needs one.
+USERNAME = "learner"
+PASSWORD = "correct horse battery"
+WRONG_PASSWORD = "wrong horse battery"
+
+# Where each name the checks read from a step is defined. When a step moves one (the demo
+# account into a demo.py of its own, say), its line here is the one to change.
+STEP_NAMES = {
+    "app": ["create_app", "STEP_NUMBER", "STEP_TITLE"],
+    "demo": ["DEMO_USERNAME", "DEMO_PASSWORD", "DEMO_TITLES"],
+    "encoder": ["MongoDocumentEncoder", "MongoJSONProvider"],
+    "passwords": [
+        "MIN_PASSWORD_LENGTH",
+        "MAX_PASSWORD_BYTES",
+        "password_problem",
+        "hash_password",
+        "check_password",
+    ],
+    "auth": ["login_required", "api_login_required"],
+    "throttle": ["LoginThrottle"],
+    "api": ["ItemsAPI"],
+}
+
+# Where a browser says a form post or a fetch comes from, and whether that is the step's own
+# site (http://localhost in the test client): its Sec-Fetch-Site header ("none": the user typed
+# the address), and its Origin header.
+FETCH_SITES = {"same-origin": True, "none": True, "cross-site": False, "same-site": False}
+ORIGINS = {
+    "ours": ("http://localhost", True),
+    "other-site": ("https://evil.example", False),
+    "null": ("null", False),
+    "our-name-as-a-prefix": ("http://localhost.evil.example", False),
+    "other-port": ("http://localhost:8080", False),
+    "other-scheme": ("https://localhost", False),
+}
+# Each header alone, and both together: only the own site may change anything.
+SITE_HEADERS = {
+    **{f"fetch-{site}": ({"Sec-Fetch-Site": site}, own) for site, own in FETCH_SITES.items()},
+    **{f"origin-{name}": ({"Origin": origin}, own) for name, (origin, own) in ORIGINS.items()},
+    "fetch-and-origin-ours": (
+        {"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"},
+        True,
+    ),
+    "fetch-same-origin-but-origin-other-site": (
+        {"Sec-Fetch-Site": "same-origin", "Origin": "https://evil.example"},
+        False,
+    ),
+}
+
+_loaded_steps = {}
+
+
+# --- A step folder, loaded by path ---------------------------------------------------------------
+
+
+def step_number(folder):
+    """Return the step number a folder name starts with (03_encoder -> 3), or None."""
+    match = re.match(r"(\d\d)_", Path(folder).name)
+    return int(match.group(1)) if match else None
+
+
+def load_step(step_dir):
+    """Import a step folder as a package under a name of its own, so steps never collide."""
+    step_dir = Path(step_dir)
+    if step_dir in _loaded_steps:
+        return _loaded_steps[step_dir]
+    if not (step_dir / "app.py").is_file():
+        pytest.fail(f"{step_dir} has no app.py: is this a step folder?", pytrace=False)
+    if not (step_dir / "__init__.py").is_file():
+        pytest.fail(
+            f"{step_dir} has no __init__.py: copy it from the previous step. It makes the folder"
+            " a package, so that its modules can import each other (from . import db).",
+            pytrace=False,
+        )
+    safe_name = re.sub(r"\W", "_", step_dir.name)
+    name = f"checked_step_{len(_loaded_steps)}_{safe_name}"
+    spec = importlib.util.spec_from_file_location(
+        name, step_dir / "__init__.py", submodule_search_locations=[str(step_dir)]
+    )
+    package = importlib.util.module_from_spec(spec)
+    # The package must be in sys.modules before it runs, or relative imports and Flask's
+    # root_path (which finds templates/) break.
+    sys.modules[name] = package
+    spec.loader.exec_module(package)
+    _loaded_steps[step_dir] = package
+    return package
+
+
+def step_module(step_dir, module):
+    """Import one module of a step (app, db, encoder, ...) or fail with a message for learners."""
+    package = load_step(step_dir)
+    try:
+        return importlib.import_module(f"{package.__name__}.{module}")
+    except ModuleNotFoundError as error:
+        if error.name != f"{package.__name__}.{module}":
+            raise
+        pytest.fail(f"{step_dir} has no {module}.py, which this step needs.", pytrace=False)
+
+
+def from_step(step_dir, name):
+    """Return one name a step defines (ItemsAPI, DEMO_USERNAME, ...), from where STEP_NAMES says."""
+    (module,) = [module for module, names in STEP_NAMES.items() if name in names]
+    found = getattr(step_module(step_dir, module), name, None)
+    if found is None:
+        pytest.fail(
+            f"{Path(step_dir).name}/{module}.py defines no {name}, which this step needs.",
+            pytrace=False,
+        )
+    return found
+
+
+# --- Its app --------------------------------------------------------------------------------------
+
+
+def checks_config(mongo_client, **overrides):
+    """The settings the checks build a step's app with; keyword arguments override them."""
+    return {
+        "TESTING": True,
+        # The cheapest bcrypt cost keeps the checks fast; the steps default to 12.
+        "BCRYPT_ROUNDS": 4,
+        "MONGO_URI": None,
+        # None: the step's embedded database, demo data included.
+        "MONGO_CLIENT": mongo_client,
+        "FRONTEND_PUBLIC": str(FRONTEND_PUBLIC),
+        **overrides,
+    }
+
+
+def database(app):
+    """The database of an app built on a client of the checks (MONGO_CLIENT)."""
+    return app.config["MONGO_CLIENT"][app.config["MONGO_DBNAME"]]
+
+
+def has_logins(app):
+    """Tell whether a step's app has accounts and logins (step 04 on)."""
+    return "auth.login" in app.view_functions
+
+
+def assert_json_error(response, status, request_name=""):
+    """The response is an API error: this status and a JSON body {"error": "<a sentence>"}."""
+    answer = response.get_data(as_text=True)[:300]
+    assert response.status_code == status, f"{request_name} should answer {status}, not {answer}"
+    assert response.mimetype == "application/json", f"{request_name}: API errors are JSON"
+    body = response.get_json()
+    error = body.get("error")
+    assert isinstance(error, str), f'{request_name}: the body says {{"error": "why"}}'
+    assert error, f'{request_name}: the body says {{"error": "why"}}'
+    # What jsonify() writes: compact, keys sorted, one newline.
+    spelling = json.dumps(body, separators=(",", ":"), sort_keys=True) + "\n"
+    assert answer == spelling[:300], (
+        f"{request_name}: every API error is spelled as jsonify() spells it, {spelling!r}; build"
+        " each one with error_response() in errors.py"
+        " (WORKSHOP.md, Step 02 · One shape for every error)"
+    )
+
+
+def redirect_target(response):
+    """The path and query parameters a redirect points to."""
+    assert response.status_code == 302, f"a redirect was expected, not {response.status_code}"
+    location = urlsplit(response.headers["Location"])
+    return location.path, parse_qs(location.query)
+
+
+# --- Accounts and logins --------------------------------------------------------------------------
+
+
+def store_user(db, username=USERNAME, password=PASSWORD, rounds=4):
+    """Store an account straight in the database, as register would; return the document."""
+    password_hash = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds)).decode()
+    db.users.insert_one({"username": username, "password_hash": password_hash})
+    return db.users.find_one({"username": username})
+
+
+def accounts_and_logins(db):
+    """Every account and every login in the database, to compare before and after a request."""
+    return {"users": list(db.users.find()), "logins": list(db.logins.find())}
+
+
+class AuthActions:
+    """Register, log in and log out with the step's own forms, as a learner's browser would."""
+
+    def __init__(self, app, client=None):
+        # A client of its own unless given one: Flask's test client, or anything with its get()
+        # and post(), such as the load checks' browser.
+        self.client = app.test_client() if client is None else client
+        # Steps before 04 have no login: there, logging in is a no-op.
+        self.enabled = has_logins(app)
+
+    def register(self, username=USERNAME, password=PASSWORD):
+        """Post the register form; the step logs the new account in."""
+        return self.client.post("/register", data={"username": username, "password": password})
+
+    def login(self, username=USERNAME, password=PASSWORD, next_path=None, **request_options):
+        """Post the login form (with next if given); request_options go to client.post."""
+        if not self.enabled:
+            return None
+        data = {"username": username, "password": password}
+        if next_path is not None:
+            data["next"] = next_path
+        return self.client.post("/login", data=data, **request_options)
+
+    def fail_logins(self, times, username=USERNAME, **request_options):
+        """Post a wrong password several times, each an ordinary failed login."""
+        for _ in range(times):
+            response = self.login(username, WRONG_PASSWORD, **request_options)
+            assert response.status_code == 401, "arrange: a wrong password should be a 401"
+
+    def logout(self):
+        """Post the logout form."""
+        return self.client.post("/logout")
+
+    def logged_in_as(self):
+        """Who the client is logged in as according to /api/me, None if nobody."""
+        response = self.client.get("/api/me")
+        if response.status_code == 401:
+            return None
+        assert response.status_code == 200, "GET /api/me answers 200 with a username, or 401"
+        return response.get_json()["username"]
+
+
+# --- Items ----------------------------------------------------------------------------------------
+
+
+def store_item(db, title, minute=0, owner_id=None, **fields):
+    """Store an item straight in the database, made at 12:minute on 2024-01-01; return its _id."""
+    # From step 05 on an item has an owner: with one, it gets the updated_at step 05 keeps too.
+    # Other fields (done, created_at, a price ...) are stored as given.
+    created_at = datetime(2024, 1, 1, 12, minute, tzinfo=UTC)
+    document = {"title": title, "done": False, "created_at": created_at}
+    if owner_id is not None:
+        document |= {"owner_id": owner_id, "updated_at": created_at}
+    return db.items.insert_one({**document, **fields}).inserted_id
+
+
+def create_item(client, **fields):
+    """Create an item through step 05's API; return it as the API answered."""
+    response = client.post("/api/items/", json=fields)
+    assert response.status_code == 201, f"POST /api/items/ answered {response.get_json()}"
+    return response.get_json()
+
+
+# --- Where a request comes from ----------------------------------------------------------------
+
+
+def site_header_cases(own_site=None):
+    """SITE_HEADERS as parametrize cases (headers, own_site); own_site=False keeps other sites'."""
+    return [
+        pytest.param(headers, own, id=name)
+        for name, (headers, own) in SITE_HEADERS.items()
+        if own_site in (None, own)
+    ]

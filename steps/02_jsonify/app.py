@@ -26,7 +26,8 @@ def create_app(test_config=None):
     app.config.from_mapping(
         # The MongoDB server; without one, an embedded mongomock database with demo data.
         MONGO_URI=os.environ.get("MONGO_URI", ""),
-        MONGO_DBNAME="workshop",
+        # A database per step on one server (workshop_02, ...): steps never see each other's data.
+        MONGO_DBNAME=os.environ.get("MONGO_DBNAME", f"workshop_{STEP_NUMBER}"),
         MONGO_TIMEOUT_MS=2000,
         # Tests pass their own client here instead of patching anything.
         MONGO_CLIENT=None,

@@ -4,6 +4,7 @@ A check says which steps it applies to with ``@pytest.mark.steps(first, last)``.
 (learner mode) runs the checks of one step against a learner's own copy of it instead.
 """
 
+import os
 from pathlib import Path
 
 import mongomock
@@ -12,6 +13,7 @@ import pytest
 
 from browser_support import SCREENSHOTS_KEY
 from exercise_patches import remove_exercise_copies
+from mongo_servers import database_of_its_own, run_server
 from selection import is_learners, is_wanted, pitfall_params, step_folders, step_range
 from support import (
     FRONTEND_PUBLIC,
@@ -29,7 +31,7 @@ from support import (
 
 
 def pytest_addoption(parser):
-    """Add --step-dir, learner mode, and --screenshots for the browser checks."""
+    """Add --step-dir, learner mode, --screenshots for the browser checks, and a real MongoDB."""
     parser.addoption(
         "--step-dir",
         metavar="DIR",
@@ -40,6 +42,20 @@ def pytest_addoption(parser):
         metavar="DIR",
         help="save the browser checks' screenshots (step01.png …) in DIR; default: a temporary"
         " folder, named at the end of the run",
+    )
+    parser.addoption(
+        "--mongo-uri",
+        metavar="URI",
+        default=os.environ.get("CHECKS_MONGO_URI") or None,
+        help="run the database checks on the MongoDB at URI, each on a database of its own,"
+        " dropped after it; default: $CHECKS_MONGO_URI, else mongomock",
+    )
+    parser.addoption(
+        "--mongo",
+        choices=["mongomock", "secantus"],
+        default="mongomock",
+        help="secantus: start a fresh SecantusDB server for the run (requirements-secantus.txt)"
+        " and use it as --mongo-uri",
     )
 
 
@@ -113,10 +129,28 @@ def frontend_public():
     return FRONTEND_PUBLIC
 
 
+@pytest.fixture(autouse=True, scope="session")
+def mongo_server(pytestconfig):
+    """The run's real MongoDB (--mongo-uri, --mongo=secantus), or None: mongomock."""
+    engine, uri = pytestconfig.getoption("--mongo"), pytestconfig.getoption("--mongo-uri")
+    with run_server(engine, uri) as server_uri, pytest.MonkeyPatch.context() as patch:
+        if server_uri:
+            # Nested pytest runs (learner mode, make progress) check on the same server.
+            patch.setenv("CHECKS_MONGO_URI", server_uri)
+        yield server_uri
+
+
 @pytest.fixture
-def mongo_client():
-    """A fresh, empty mongomock client, as the steps create it (tz_aware)."""
-    return mongomock.MongoClient(tz_aware=True)
+def mongo_client(mongo_server, monkeypatch):
+    """A fresh, empty database client: mongomock, or the run's server with a new database."""
+    if mongo_server is None:
+        # tz_aware, as the steps create it.
+        yield mongomock.MongoClient(tz_aware=True)
+        return
+    with database_of_its_own(mongo_server) as (client, name):
+        # The steps read MONGO_DBNAME from the environment: each app of this check uses this one.
+        monkeypatch.setenv("MONGO_DBNAME", name)
+        yield client
 
 
 @pytest.fixture

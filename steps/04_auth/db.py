@@ -27,18 +27,32 @@ def connect(config):
     )
 
 
+def create_indexes(db):
+    """Create the indexes the app relies on, unless they exist; return their names."""
+    # The database itself keeps usernames unique, even between two racing requests.
+    username = db.users.create_index("username", unique=True)
+    return [f"users.{username}"]
+
+
 def get_db():
-    """Return the database of the current app."""
-    return current_app.extensions["mongo_db"]
+    """Return the database of the current app, with its indexes made before its first use."""
+    db = current_app.extensions["mongo_db"]
+    # A MongoDB that was down when the app started gets its indexes here, from the first request
+    # that reaches it, before anything is stored. The flag is set only once they exist, so a
+    # failure (a 503) is tried again by the next request.
+    if not current_app.extensions["mongo_indexed"]:
+        create_indexes(db)
+        current_app.extensions["mongo_indexed"] = True
+    return db
 
 
 def init_app(app):
-    """Open the app's database once, with the indexes the app relies on."""
+    """Open the app's database once, and make its indexes now if MongoDB answers."""
     client = connect(app.config)
-    db = client[app.config["MONGO_DBNAME"]]
+    app.extensions["mongo_db"] = client[app.config["MONGO_DBNAME"]]
+    app.extensions["mongo_indexed"] = False
     try:
-        # The database itself keeps usernames unique, even between two racing requests.
-        db.users.create_index("username", unique=True)
+        with app.app_context():
+            get_db()
     except ConnectionFailure:
         app.logger.error(unreachable_message(app.config["MONGO_URI"]))
-    app.extensions["mongo_db"] = db

@@ -1,24 +1,61 @@
-"""Demo data for the embedded database, so the page shows something at once."""
+"""Demo data: seeded into the embedded database, or added to yours by `flask init-db --demo`."""
 
 import sys
 from datetime import UTC, datetime, timedelta
 
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from pymongo.errors import ConnectionFailure
+
 from .db import get_db, uses_embedded_database
+from .errors import unreachable_message
 
 DEMO_TITLES = ["Read the workshop", "Build the front end with Brunch", "Serve it with Flask"]
 
 
+def add_unless_there(collection, query, fields):
+    """Store query's fields and fields unless a document matches query; return 1 if it did."""
+    # One upsert: $setOnInsert writes nothing to a document that is there already.
+    result = collection.update_one(query, {"$setOnInsert": fields}, upsert=True)
+    return int(result.upserted_id is not None)
+
+
 def add_demo_data(db):
-    """Give the database a few items, a minute apart."""
+    """Give the database a few items, a minute apart, unless they are there; return how many."""
     now = datetime.now(UTC)
+    added = 0
     for minutes, title in enumerate(DEMO_TITLES):
-        db.items.insert_one(
-            {"title": title, "done": False, "created_at": now - timedelta(minutes=minutes)}
+        created_at = now - timedelta(minutes=minutes)
+        added += add_unless_there(
+            db.items, {"title": title}, {"done": False, "created_at": created_at}
         )
+    return added
+
+
+@click.command("init-db")
+@click.option("--demo", is_flag=True, help="Also add the demo data, unless it is there.")
+@with_appcontext
+def init_db_command(demo):
+    """Prepare the database at MONGO_URI; --demo adds the demo data."""
+    if uses_embedded_database(current_app.config):
+        raise click.ClickException(
+            "No MONGO_URI: the embedded database lives inside the server and starts with the"
+            " demo data; there is nothing to initialise."
+        )
+    try:
+        db = get_db()
+        # No index yet: the list reads every item anyway.
+        click.echo(f"{db.name} needs no index in this step.")
+        if demo:
+            click.echo(f"Demo data: {add_demo_data(db)} documents added to {db.name}.")
+    except ConnectionFailure:
+        raise click.ClickException(unreachable_message(current_app.config["MONGO_URI"])) from None
 
 
 def init_app(app):
-    """Seed the embedded database, which starts empty with every process."""
+    """Seed the embedded database, which starts empty with every process; add `flask init-db`."""
+    app.cli.add_command(init_db_command)
     if not uses_embedded_database(app.config):
         return
     with app.app_context():

@@ -10,13 +10,19 @@ STEP_DIR := $(firstword $(wildcard steps/$(STEP)_*))
 PORT ?= 5000
 FRONTEND_SOURCES := $(shell find frontend/app frontend/vendor -type f 2>/dev/null) frontend/brunch-config.js
 
-.PHONY: setup run test lint format frontend diff progress bench clean
+.PHONY: setup run test lint format frontend diff progress bench clean mongo
 
 setup: $(VENV)/.installed frontend
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -r requirements-dev.txt
+	touch $@
+
+# SecantusDB, a MongoDB-protocol server for the checks' second run and `make mongo`. It has no
+# wheel for some machines (Intel Macs): there pip fails, and this file is not made.
+$(VENV)/.secantus: requirements-secantus.txt $(VENV)/.installed
+	$(BIN)/pip install -r requirements-secantus.txt
 	touch $@
 
 frontend: frontend/public/index.html
@@ -32,8 +38,21 @@ run: setup
 	@echo "Starting $(STEP_DIR): open http://127.0.0.1:$(PORT) (Ctrl+C stops it)"
 	$(BIN)/flask --app $(STEP_DIR)/app.py run --port $(PORT)
 
+# The checks on mongomock, then the non-browser ones once more on a fresh SecantusDB server: the
+# same code on a real MongoDB protocol. Where SecantusDB does not install, one line says so (in
+# CI, that fails).
 test: setup lint
 	$(BIN)/pytest checks
+	@$(MAKE) --no-print-directory $(VENV)/.secantus > $(VENV)/secantus-install.log 2>&1 \
+		|| rm -f $(VENV)/.secantus
+	@if [ -f $(VENV)/.secantus ]; then \
+		echo '$(BIN)/pytest checks -m "not browser" --mongo=secantus'; \
+		$(BIN)/pytest checks -m "not browser" --mongo=secantus; \
+	elif [ "$(CI)" = true ]; then \
+		cat $(VENV)/secantus-install.log; exit 1; \
+	else \
+		echo "SecantusDB does not install here ($(VENV)/secantus-install.log): mongomock only."; \
+	fi
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
@@ -65,6 +84,15 @@ diff:
 DIR ?= my_work
 progress: $(VENV)/.installed
 	$(BIN)/python checks/progress.py $(DIR)
+
+# A MongoDB server for the steps (SecantusDB) on 127.0.0.1:27017, its data kept in .mongo-data/.
+MONGO_PORT ?= 27017
+MONGO_DATA ?= .mongo-data
+mongo: $(VENV)/.secantus
+	@echo "SecantusDB on 127.0.0.1:$(MONGO_PORT) (Ctrl+C stops it). Use it from another terminal:" \
+		"MONGO_URI=mongodb://127.0.0.1:$(MONGO_PORT)/ make run. A real MongoDB instead:" \
+		"mongod --port $(MONGO_PORT) --dbpath DIR"
+	$(BIN)/secantusd-py --host 127.0.0.1 --port $(MONGO_PORT) --storage-path $(MONGO_DATA)
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/public .pytest_cache .ruff_cache

@@ -20,8 +20,9 @@ from pathlib import Path
 import pytest
 
 from exercise_patches import EXTENSIONS, extension_folder_name, patched_step
+from mongo_servers import MAKE_MONGO_URI, make_mongo_stand_in
 from servers import http_status, run, serving, started
-from support import ROOT, checks_config, step_module
+from support import PASSWORD, ROOT, checks_config, step_module
 
 DOCUMENTS = ["README.md", "WORKSHOP.md"]
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```\n", re.MULTILINE | re.DOTALL)
@@ -198,7 +199,11 @@ def learner_copy(folder_name, tmp_path):
 def check_command(command, tmp_path):
     """Run or account for one documented command; fail with the reason if it does not hold."""
     words = shlex.split(command)
-    if re.fullmatch(
+    if command.startswith(f"MONGO_URI={MAKE_MONGO_URI} "):
+        # For make mongo's server: the run's real server stands in, with a database of its own.
+        with make_mongo_stand_in():
+            check_command(command.removeprefix(f"MONGO_URI={MAKE_MONGO_URI} "), tmp_path)
+    elif re.fullmatch(
         r"(\S+=\S+ )*(\.venv/bin/)?flask --app steps/\d\d_\w+/app\.py run( --debug)?", command
     ):
         # Port 0: the server takes a free port and says which; no other process can take it.
@@ -215,7 +220,14 @@ def check_command(command, tmp_path):
         result = run(["make", "progress", f"DIR={work}"], cwd=ROOT)
         assert result.returncode == 0, result.stdout + result.stderr
         assert "01_index" in result.stdout, "make progress names the folder"
-    elif re.fullmatch(r"make (test|setup|frontend|lint|format|bench)", command):
+    elif re.fullmatch(
+        r"(\.venv/bin/)?flask --app steps/\d\d_\w+/app\.py (init-db|create-user)\b.*", command
+    ):
+        # create-user asks for the password twice.
+        typed = f"printf '%s\\n' '{PASSWORD}' '{PASSWORD}' | {command}"
+        result = run(typed, shell=True, cwd=ROOT, env=venv_environment())
+        assert result.returncode == 0, result.stdout + result.stderr
+    elif re.fullmatch(r"make (test|setup|frontend|lint|format|bench|mongo)", command):
         assert f"\n{words[1]}:" in makefile_recipes(), f"no {words[1]} target"
     elif re.fullmatch(r"(\.venv/bin/)?pytest checks(/test_\w+\.py)? --step-dir \S+", command):
         copy = learner_copy(Path(words[-1]).name, tmp_path)

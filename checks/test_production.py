@@ -1,0 +1,121 @@
+"""Going to production: step 05 under gunicorn, several workers sharing one real MongoDB."""
+
+import http.client
+import json
+import os
+import re
+import secrets
+import shlex
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+
+from mongo_servers import database_of_its_own, real_server_only
+from servers import STOP_TIMEOUT, http_status, started
+from support import PASSWORD, ROOT, USERNAME
+
+pytestmark = pytest.mark.steps(5, 5)
+
+PRODUCTION = "WORKSHOP.md, Going to production"
+# The command WORKSHOP.md shows; the check lets it take a free port instead of 8000.
+GUNICORN = "gunicorn --chdir steps -w 3 -b 127.0.0.1:8000 '05_methodview.app:create_app()'"
+WORKERS = 3
+# On top of it: an access log that names the worker (its process id) behind every answer, and
+# no control socket in the home folder (gunicorn 27 makes one there unless told not to).
+WATCHING = ["--access-logfile", "-", "--access-logformat", '%(p)s %(s)s "%(r)s"']
+WATCHING += ["--no-control-socket"]
+READS = 30
+# Requests at once: more than one worker must answer, and each sync worker takes one at a time.
+AT_ONCE = 6
+
+
+class Visitor:
+    """A client of the server at 127.0.0.1:port that keeps its session cookie, as a browser."""
+
+    def __init__(self, port):
+        self.port = port
+        self.cookie = None
+
+    def send(self, method, path, body=None, content_type=None):
+        """Send a request on a connection of its own; return the status and the body's text."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=STOP_TIMEOUT * 3)
+        headers = {"Content-Type": content_type} if content_type else {}
+        if self.cookie:
+            # The cookie is Secure (SECRET_KEY is set): the HTTPS proxy in front would pass it on.
+            headers["Cookie"] = self.cookie
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            for header in response.headers.get_all("Set-Cookie") or []:
+                self.cookie = header.split(";")[0]
+            return response.status, response.read().decode()
+        finally:
+            connection.close()
+
+    def post_form(self, path, **fields):
+        """Post a form, as the register and login pages do."""
+        return self.send("POST", path, urlencode(fields), "application/x-www-form-urlencoded")
+
+
+def production_command(port):
+    """WORKSHOP.md's gunicorn command on another port, from .venv/bin, with the access log."""
+    words = shlex.split(GUNICORN.replace("127.0.0.1:8000", f"127.0.0.1:{port}"))
+    return [str(Path(sys.executable).parent / words[0]), *words[1:], *WATCHING]
+
+
+def answers_by_worker(log):
+    """The check's reads in gunicorn's access log: {read number: (worker pid, status)}."""
+    pattern = r'^<(\d+)> (\d{3}) "GET /api/(?:me|items/)\?read=(\d+) HTTP/1\.1"$'
+    return {
+        int(read): (pid, int(status))
+        for pid, status, read in re.findall(pattern, log, re.MULTILINE)
+    }
+
+
+@pytest.mark.slow
+def test_gunicorn_workers_share_logins_and_items_through_mongodb(mongo_server):
+    real_server_only(mongo_server)
+    assert GUNICORN in (ROOT / "WORKSHOP.md").read_text(), (
+        f"WORKSHOP.md shows the gunicorn command this check runs: {GUNICORN} ({PRODUCTION})"
+    )
+    with database_of_its_own(mongo_server) as (_client, name):
+        environment = {
+            **os.environ,
+            "SECRET_KEY": secrets.token_hex(32),
+            "MONGO_URI": mongo_server,
+            "MONGO_DBNAME": name,
+        }
+        with started(production_command(0), cwd=ROOT, env=environment) as server:
+            port = server.wait_for_output(r"Listening at: http://127\.0\.0\.1:(\d+)").group(1)
+            server.wait_for(
+                lambda: server.output().count("Booting worker") >= WORKERS, f"{WORKERS} workers"
+            )
+            server.wait_for(lambda: http_status(port, "/login") == 200, "answering /login")
+            visitor = Visitor(port)
+            register = visitor.post_form("/register", username=USERNAME, password=PASSWORD)
+            assert register[0] == 302, f"registering under gunicorn: {register}"
+            login = visitor.post_form("/login", username=USERNAME, password=PASSWORD)
+            assert login[0] == 302, f"logging in under gunicorn: {login}"
+            created = visitor.send(
+                "POST", "/api/items/", json.dumps({"title": "shared"}), "application/json"
+            )
+            assert created[0] == 201, f"creating an item under gunicorn: {created}"
+            paths = [f"/api/{'me' if n % 2 else 'items/'}?read={n}" for n in range(READS)]
+            with ThreadPoolExecutor(AT_ONCE) as pool:
+                reads = list(pool.map(lambda path: visitor.send("GET", path), paths))
+            server.wait_for(lambda: len(answers_by_worker(server.stdout())) == READS, "logging")
+            log = server.output()
+    for path, (status, body) in zip(paths, reads, strict=True):
+        assert status == 200, f"GET {path} under gunicorn answered {status}: {body}"
+        wanted = USERNAME if "/me" in path else "shared"
+        assert wanted in body, (
+            f"every worker sees the login and the item, whichever answers: GET {path} gave"
+            f" {body}. Set SECRET_KEY and MONGO_URI for all workers ({PRODUCTION})"
+        )
+    workers = {pid for pid, _status in answers_by_worker(log).values()}
+    assert len(workers) > 1, f"more than one worker answered the {READS} reads: {workers}"
+    assert "Embedded database" not in log, "the workers use MONGO_URI, not an embedded database"
+    assert "SECRET_KEY is not set" not in log, "the workers use SECRET_KEY from the environment"

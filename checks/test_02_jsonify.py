@@ -118,7 +118,7 @@ def test_an_empty_mongo_uri_means_the_embedded_database(make_app, step_dir):
 def test_embedded_database_under_gunicorn_warns_of_one_copy_per_worker(
     make_app, monkeypatch, caplog
 ):
-    # gunicorn is not installed: a stand-in module is enough, the step only asks if it is loaded.
+    # A stand-in module, not gunicorn itself: the step only asks whether it is loaded.
     monkeypatch.setitem(sys.modules, "gunicorn", types.ModuleType("gunicorn"))
     make_app(MONGO_CLIENT=None)
     assert any("gunicorn" in record.getMessage() for record in caplog.records), (

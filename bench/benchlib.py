@@ -1,16 +1,20 @@
 """What every benchmark shares: load a step by path, time cases in turn, print Markdown tables."""
 
+import atexit
 import cProfile
 import gc
 import logging
+import os
 import pstats
 import statistics
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import mongomock
+import pymongo
 
 # The checks' shared helpers load a step by path, build its app and log in: reuse them.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "checks"))
@@ -30,6 +34,13 @@ __all__ = ["ROOT", "STEPS_DIR", "database", "step_module"]
 # The app's own warnings (no SECRET_KEY) and the server's request log would drown the tables.
 logging.disable(logging.WARNING)
 
+# BENCH_MONGO_URI=mongodb://... measures on that MongoDB server instead of mongomock, each app on
+# a database of its own, dropped at the end. The server works in another process, so the clock
+# is then the wall clock, not this process's CPU time.
+MONGO_URI = os.environ.get("BENCH_MONGO_URI")
+ENGINE = "the MongoDB server at BENCH_MONGO_URI" if MONGO_URI else "mongomock"
+CLOCK = time.perf_counter if MONGO_URI else time.process_time
+
 
 def step_dir(prefix):
     """Return the step folder whose name starts with prefix, e.g. "05"."""
@@ -37,9 +48,15 @@ def step_dir(prefix):
 
 
 def make_app(step, **overrides):
-    """Build a step's app with the checks' settings on a fresh mongomock database."""
+    """Build a step's app with the checks' settings on a fresh database (mongomock's, or not)."""
     # The checks' bcrypt cost 4 too: logging in is not what is measured here.
-    client = mongomock.MongoClient(tz_aware=True)
+    if MONGO_URI:
+        client = pymongo.MongoClient(MONGO_URI, tz_aware=True)
+        name = f"bench_{uuid.uuid4().hex[:12]}"
+        atexit.register(client.drop_database, name)
+        overrides = {"MONGO_DBNAME": name, **overrides}
+    else:
+        client = mongomock.MongoClient(tz_aware=True)
     # Only the API is measured: any folder will do for the front end.
     config = checks_config(client, FRONTEND_PUBLIC=tempfile.gettempdir(), **overrides)
     return step_module(step, "app").create_app(config)
@@ -60,9 +77,9 @@ def interleaved(cases, rounds, number=1, warmup=1):
 
     Running the cases in turn, with the order rotated each round, spreads the noise of other
     work on the machine evenly over them, so their ratios stay fair. The clock is this process's
-    CPU time: other processes slow the wall clock, not that. As timeit does, the garbage
-    collector is paused while a case runs, so a collection of everyone's garbage does not land
-    on whichever case happens to be running.
+    CPU time (CLOCK; wall time on a server): other processes slow the wall clock, not that. As
+    timeit does, the garbage collector is paused while a case runs, so a collection of
+    everyone's garbage does not land on whichever case happens to be running.
     """
     names = list(cases)
     samples = {name: [] for name in names}
@@ -71,10 +88,10 @@ def interleaved(cases, rounds, number=1, warmup=1):
         for name in names[shift:] + names[:shift]:
             gc.collect()
             gc.disable()
-            start = time.process_time()
+            start = CLOCK()
             for _ in range(number):
                 cases[name]()
-            elapsed = (time.process_time() - start) / number
+            elapsed = (CLOCK() - start) / number
             gc.enable()
             if round_number >= warmup:
                 samples[name].append(elapsed)

@@ -103,18 +103,13 @@ def run_server(engine, uri):
 
 
 @contextmanager
-def database_of_its_own(uri):
-    """A client of the server at uri (tz_aware, as the steps make theirs) and a new database name.
-
-    The database is dropped afterwards, and only that one.
-    """
-    client = pymongo.MongoClient(uri, tz_aware=True)
+def database_of_its_own(client):
+    """The name of a new database on the client's server; it is dropped afterwards, only it."""
     name = f"checks_{os.getpid()}_{uuid.uuid4().hex[:12]}"
     try:
-        yield client, name
+        yield name
     finally:
         client.drop_database(name)
-        client.close()
 
 
 @contextmanager
@@ -126,7 +121,11 @@ def make_mongo_stand_in():
     """
     uri = os.environ.get("CHECKS_MONGO_URI")
     real_server_only(uri)
-    with database_of_its_own(uri) as (_client, name), pytest.MonkeyPatch.context() as patch:
+    with (
+        pymongo.MongoClient(uri) as client,
+        database_of_its_own(client) as name,
+        pytest.MonkeyPatch.context() as patch,
+    ):
         patch.setenv("MONGO_URI", uri)
         patch.setenv("MONGO_DBNAME", name)
         yield

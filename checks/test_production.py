@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from mongo_servers import database_of_its_own, real_server_only
+from mongo_servers import real_server_only
 from servers import STOP_TIMEOUT, http_status, started
 from support import PASSWORD, ROOT, USERNAME
 
@@ -76,38 +76,33 @@ def answers_by_worker(log):
 
 
 @pytest.mark.slow
-def test_gunicorn_workers_share_logins_and_items_through_mongodb(mongo_server):
+def test_gunicorn_workers_share_logins_and_items_through_mongodb(mongo_server, mongo_client):
     real_server_only(mongo_server)
     assert GUNICORN in (ROOT / "WORKSHOP.md").read_text(), (
         f"WORKSHOP.md shows the gunicorn command this check runs: {GUNICORN} ({PRODUCTION})"
     )
-    with database_of_its_own(mongo_server) as (_client, name):
-        environment = {
-            **os.environ,
-            "SECRET_KEY": secrets.token_hex(32),
-            "MONGO_URI": mongo_server,
-            "MONGO_DBNAME": name,
-        }
-        with started(production_command(0), cwd=ROOT, env=environment) as server:
-            port = server.wait_for_output(r"Listening at: http://127\.0\.0\.1:(\d+)").group(1)
-            server.wait_for(
-                lambda: server.output().count("Booting worker") >= WORKERS, f"{WORKERS} workers"
-            )
-            server.wait_for(lambda: http_status(port, "/login") == 200, "answering /login")
-            visitor = Visitor(port)
-            register = visitor.post_form("/register", username=USERNAME, password=PASSWORD)
-            assert register[0] == 302, f"registering under gunicorn: {register}"
-            login = visitor.post_form("/login", username=USERNAME, password=PASSWORD)
-            assert login[0] == 302, f"logging in under gunicorn: {login}"
-            created = visitor.send(
-                "POST", "/api/items/", json.dumps({"title": "shared"}), "application/json"
-            )
-            assert created[0] == 201, f"creating an item under gunicorn: {created}"
-            paths = [f"/api/{'me' if n % 2 else 'items/'}?read={n}" for n in range(READS)]
-            with ThreadPoolExecutor(AT_ONCE) as pool:
-                reads = list(pool.map(lambda path: visitor.send("GET", path), paths))
-            server.wait_for(lambda: len(answers_by_worker(server.stdout())) == READS, "logging")
-            log = server.output()
+    # os.environ names the check's database in MONGO_DBNAME (the mongo_client fixture).
+    environment = {**os.environ, "SECRET_KEY": secrets.token_hex(32), "MONGO_URI": mongo_server}
+    with started(production_command(0), cwd=ROOT, env=environment) as server:
+        port = server.wait_for_output(r"Listening at: http://127\.0\.0\.1:(\d+)").group(1)
+        server.wait_for(
+            lambda: server.output().count("Booting worker") >= WORKERS, f"{WORKERS} workers"
+        )
+        server.wait_for(lambda: http_status(port, "/login") == 200, "answering /login")
+        visitor = Visitor(port)
+        register = visitor.post_form("/register", username=USERNAME, password=PASSWORD)
+        assert register[0] == 302, f"registering under gunicorn: {register}"
+        login = visitor.post_form("/login", username=USERNAME, password=PASSWORD)
+        assert login[0] == 302, f"logging in under gunicorn: {login}"
+        created = visitor.send(
+            "POST", "/api/items/", json.dumps({"title": "shared"}), "application/json"
+        )
+        assert created[0] == 201, f"creating an item under gunicorn: {created}"
+        paths = [f"/api/{'me' if n % 2 else 'items/'}?read={n}" for n in range(READS)]
+        with ThreadPoolExecutor(AT_ONCE) as pool:
+            reads = list(pool.map(lambda path: visitor.send("GET", path), paths))
+        server.wait_for(lambda: len(answers_by_worker(server.stdout())) == READS, "logging")
+        log = server.output()
     for path, (status, body) in zip(paths, reads, strict=True):
         assert status == 200, f"GET {path} under gunicorn answered {status}: {body}"
         wanted = USERNAME if "/me" in path else "shared"

@@ -53,35 +53,39 @@ TIMEOUT_MS = 30_000
 SCREENSHOTS_KEY = pytest.StashKey[Path]()
 
 
-def browser_unavailable(message):
-    """Skip the browser checks saying how to get what is missing; under CI, fail instead."""
+def browser_unavailable(message, required=False):
+    """Skip the browser checks saying how to get what is missing; fail under CI or if required."""
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"CI=true and no browser to run the browser checks: {message}", pytrace=False)
+    if required:
+        # Skipped checks take no pictures: the old ones would stay, as if they were new.
+        pytest.fail(f"--screenshots and no browser to take them: {message}", pytrace=False)
     pytest.skip(message)
 
 
-def find_chromium():
+def find_chromium(required=False):
     """Return the path of Chromium: $CHROMIUM if set, else the first one on PATH."""
     configured = os.environ.get("CHROMIUM")
     if configured:
         if not Path(configured).is_file():
-            browser_unavailable(f"CHROMIUM={configured} is not a file. {HOW_TO_INSTALL}")
+            browser_unavailable(f"CHROMIUM={configured} is not a file. {HOW_TO_INSTALL}", required)
         return configured
     for name in CHROMIUM_NAMES:
         found = shutil.which(name)
         if found:
             return found
-    return browser_unavailable(f"Chromium is not installed. {HOW_TO_INSTALL}")
+    return browser_unavailable(f"Chromium is not installed. {HOW_TO_INSTALL}", required)
 
 
 @contextmanager
-def chromium():
+def chromium(required=False):
     """Start the system's Chromium through Playwright, and close both afterwards."""
     if sync_playwright is None:
         browser_unavailable(
-            "The browser checks need Playwright for Python: pip install -r requirements-dev.txt."
+            "The browser checks need Playwright for Python: pip install -r requirements-dev.txt.",
+            required,
         )
-    executable = find_chromium()
+    executable = find_chromium(required)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=executable, args=CHROMIUM_ARGS, timeout=2 * TIMEOUT_MS

@@ -44,10 +44,10 @@ ID_ATTRIBUTE = "WORKSHOP.md, Step 05 · The pitfalls: the login check, raw ids, 
 
 
 @pytest.fixture(scope="session")
-def browser():
-    """One Chromium for the whole run; skips (fails under CI) when there is none."""
-    expect.set_options(timeout=TIMEOUT_MS)
-    with chromium() as browser:
+def browser(pytestconfig):
+    """One Chromium for the whole run; skips if there is none (fails under CI, --screenshots)."""
+    with chromium(required=bool(pytestconfig.getoption("--screenshots"))) as browser:
+        expect.set_options(timeout=TIMEOUT_MS)
         yield browser
 
 
@@ -125,15 +125,19 @@ def screenshot(page, screenshot_dir, step_dir):
 
 
 @pytest.mark.parametrize(
-    ("ci", "outcome"),
-    [("true", pytest.fail.Exception), ("", pytest.skip.Exception)],
-    ids=["fails-under-ci", "skips-elsewhere"],
+    ("ci", "required", "outcome"),
+    [
+        ("true", False, pytest.fail.Exception),
+        ("", False, pytest.skip.Exception),
+        ("", True, pytest.fail.Exception),
+    ],
+    ids=["fails-under-ci", "skips-elsewhere", "fails-when-screenshots-are-asked-for"],
 )
-def test_missing_browser_says_how_to_install_it(monkeypatch, tmp_path, ci, outcome):
+def test_missing_browser_says_how_to_install_it(monkeypatch, tmp_path, ci, required, outcome):
     monkeypatch.setenv("CI", ci)
     monkeypatch.setenv("CHROMIUM", str(tmp_path / "no-chrome-here"))
     with pytest.raises(outcome, match=r"apt-get install chromium.*CHROMIUM=/path/to/chrome"):
-        find_chromium()
+        find_chromium(required)
 
 
 def test_chromium_variable_picks_the_browser(monkeypatch, tmp_path):

@@ -51,6 +51,16 @@ FAILED_LOAD = "Failed to load resource: the server responded with a status of {s
 TIMEOUT_MS = 30_000
 # Where the browser checks saved their screenshots, for the summary line at the end.
 SCREENSHOTS_KEY = pytest.StashKey[Path]()
+# A picture ends this far below the page's lowest element, in CSS pixels (the app's 2rem).
+PICTURE_MARGIN_PX = 32
+# How tall a picture of the page is, or null while an item is still fading in: Chaplin fades
+# new items in unless animationDuration is 0, and a picture must not catch one half-drawn.
+PICTURE_HEIGHT = """(margin) => {
+  const items = Array.from(document.querySelectorAll('li.item'));
+  if (items.some((item) => getComputedStyle(item).opacity !== '1')) return null;
+  const boxes = Array.from(document.body.children, (child) => child.getBoundingClientRect());
+  return Math.ceil(Math.max(...boxes.map((box) => box.bottom)) + window.scrollY + margin);
+}"""
 
 
 def browser_unavailable(message, required=False):
@@ -166,14 +176,24 @@ def api_answer(page, method):
     )
 
 
-def submit_account_form(page, username, password):
-    """Send the login or register form of the current page; wait until the list is loaded."""
+def fill_account_form(page, username, password):
+    """Fill in the login or register form of the current page; return the form."""
     form = page.locator("form").first
     form.locator("input[name=username]").fill(username)
     form.locator("input[name=password]").fill(password)
+    return form
+
+
+def send_account_form(form):
+    """Send a filled-in login or register form; wait until the list it leads to is loaded."""
     # Both land on the items page, which fetches the list at once.
-    with api_answer(page, "GET"):
+    with api_answer(form.page, "GET"):
         form.locator("button[type=submit]").click()
+
+
+def submit_account_form(page, username, password):
+    """Fill in and send the login or register form of the current page."""
+    send_account_form(fill_account_form(page, username, password))
 
 
 def register(page, username=USERNAME, password=PASSWORD):
@@ -195,6 +215,13 @@ def item_row(page, title):
     """The list's row showing this title."""
     exact = re.compile(f"^{re.escape(title)}$")
     return page.locator("li.item").filter(has=page.locator(".item-title", has_text=exact))
+
+
+def save_picture(page, path):
+    """Save the page as a PNG: the viewport's width, from the top to just below its content."""
+    height = page.wait_for_function(PICTURE_HEIGHT, arg=PICTURE_MARGIN_PX).json_value()
+    area = {"x": 0, "y": 0, "width": page.viewport_size["width"], "height": height}
+    page.screenshot(path=path, clip=area, full_page=True, animations="disabled")
 
 
 def expect_read_only_list(page, titles):

@@ -203,11 +203,15 @@ def register(page, username=USERNAME, password=PASSWORD):
 
 
 def add_item(page, title):
-    """Add an item with the new-item form; return the API's answer."""
+    """Add an item with the new-item form; return the API's answer once the page has used it."""
     form = page.locator("form#new-item")
-    form.locator("input[name=title]").fill(title)
+    title_input = form.locator("input[name=title]")
+    title_input.fill(title)
     with api_answer(page, "POST") as answer:
         form.locator("button[type=submit]").click()
+    if answer.value.ok:
+        # The page empties the form a moment after the answer: a title typed before that is lost.
+        expect(title_input).to_have_value("")
     return answer.value
 
 

@@ -10,7 +10,7 @@ STEP_DIR := $(firstword $(wildcard steps/$(STEP)_*))
 PORT ?= 5000
 FRONTEND_SOURCES := $(shell find frontend/app frontend/vendor -type f 2>/dev/null) frontend/brunch-config.js
 
-.PHONY: setup run test lint format frontend diff progress bench clean
+.PHONY: setup run test lint format frontend diff progress bench screenshots clean
 
 setup: $(VENV)/.installed frontend
 
@@ -53,6 +53,11 @@ bench: $(VENV)/.installed
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# WORKSHOP.md's pictures, docs/screenshots/*.png: the browser checks marked `screenshot` take
+# them on each step's demo database, as a learner's first `make run` shows it.
+screenshots: setup
+	$(BIN)/pytest checks/test_browser.py -m screenshot --screenshots docs/screenshots
 
 # What a step changed since the one before it: make diff STEP=04
 diff:

@@ -4,14 +4,17 @@ A check says which steps it applies to with ``@pytest.mark.steps(first, last)``.
 (learner mode) runs the checks of one step against a learner's own copy of it instead.
 """
 
+import gc
 from pathlib import Path
 
 import mongomock
 import pymongo
 import pytest
+from flask import got_request_exception
 
 from browser_support import SCREENSHOTS_KEY
 from exercise_patches import remove_exercise_copies
+from sections import DECORATORS, STEP02_MODULES, TEMPLATES
 from selection import is_learners, is_wanted, pitfall_params, step_folders, step_range
 from support import (
     FRONTEND_PUBLIC,
@@ -20,7 +23,10 @@ from support import (
     checks_config,
     database,
     from_step,
-    has_logins,
+    logins_expected,
+    redirect_target,
+    remember_exception,
+    step_code,
     step_module,
     store_user,
 )
@@ -124,7 +130,11 @@ def make_app(step_app_module, mongo_client, frontend_public):
     """Build the step's app with test settings; keyword arguments override them."""
 
     def make(**overrides):
-        return step_app_module.create_app(checks_config(mongo_client, **overrides))
+        with step_code("create_app(test_config)", TEMPLATES):
+            app = step_app_module.create_app(checks_config(mongo_client, **overrides))
+        # What a view raises becomes a 500 (PROPAGATE_EXCEPTIONS is off): keep it, to say it.
+        got_request_exception.connect(remember_exception, app)
+        return app
 
     return make
 
@@ -134,11 +144,14 @@ def unreachable_app(make_app, monkeypatch):
     """The step's app with MONGO_URI (and a password in it) where no MongoDB answers."""
     # pymongo looks for a server every 0.5 s whatever the timeout: look every 10 ms instead.
     monkeypatch.setattr(pymongo.common, "MIN_HEARTBEAT_INTERVAL", 0.01)
-    app = make_app(
+    yield make_app(
         MONGO_CLIENT=None, MONGO_URI="mongodb://learner:s3cret@127.0.0.1:1/", MONGO_TIMEOUT_MS=100
     )
-    yield app
-    app.extensions["mongo_db"].client.close()
+    # The checks use mongomock everywhere else: every pymongo client is the step's, for this
+    # URI. Closed, whatever the step calls it, or pymongo warns of an unclosed client.
+    for found in gc.get_objects():
+        if isinstance(found, pymongo.MongoClient):
+            found.close()
 
 
 @pytest.fixture
@@ -158,23 +171,29 @@ def db(app):
     """The database the step's app uses, to arrange data and to read what it wrote."""
     if "MONGO_DBNAME" not in app.config:
         pytest.fail(
-            "This step has no database yet: create_app should set MONGO_DBNAME and open MongoDB"
-            " (see db.py from step 02 on).",
+            "This step has no database yet: create_app should set MONGO_DBNAME, and use the"
+            f" client in MONGO_CLIENT when the checks pass one ({STEP02_MODULES})",
             pytrace=False,
         )
     return database(app)
 
 
 @pytest.fixture
-def auth(app, client):
-    """Log the test client in and out with the step's forms (a no-op in steps without login)."""
-    return AuthActions(app, client)
+def auth_actions(step_dir):
+    """Make AuthActions for an app: a browser of its own that logs in with the step's forms."""
+    return lambda app, client=None: AuthActions(app, client, logins=logins_expected(step_dir))
 
 
 @pytest.fixture
-def user(app):
+def auth(app, client, auth_actions):
+    """Log the test client in and out with the step's forms (a no-op in steps without login)."""
+    return auth_actions(app, client)
+
+
+@pytest.fixture
+def user(app, auth):
     """The learner's account, stored in the database, not logged in; None before step 04."""
-    return store_user(database(app)) if has_logins(app) else None
+    return store_user(database(app)) if auth.enabled else None
 
 
 @pytest.fixture
@@ -182,6 +201,9 @@ def logged_in_user(app, auth):
     """The learner, registered with the form, which logs the client in; None before step 04."""
     if not auth.enabled:
         return None
-    response = auth.register()
-    assert response.status_code == 302, "arrange: the register form should make the account"
-    return database(app).users.find_one({"username": USERNAME})
+    redirect_target(auth.register(), "POST /register, a new account and its password", DECORATORS)
+    stored = database(app).users.find_one({"username": USERNAME})
+    assert stored is not None, (
+        f"POST /register should store the account in the users collection ({DECORATORS})"
+    )
+    return stored

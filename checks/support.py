@@ -8,12 +8,28 @@ import importlib.util
 import json
 import re
 import sys
+import traceback
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import bcrypt
 import pytest
+from flask import request
+
+from sections import (
+    DECORATORS,
+    ENCODER,
+    ERRORS,
+    METHODVIEW,
+    PASSWORDS,
+    STEP02_MODULES,
+    STEP04_MODULES,
+    TEMPLATES,
+    THE_LIST,
+    THROTTLE,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS_DIR = ROOT / "steps"
@@ -41,6 +57,21 @@ STEP_NAMES = {
     "throttle": ["LoginThrottle"],
     "api": ["ItemsAPI"],
 }
+# Where WORKSHOP.md introduces each module, and the names a later step adds to one.
+MODULE_SECTIONS = {
+    "app": TEMPLATES,
+    "demo": STEP02_MODULES,
+    "encoder": ENCODER,
+    "passwords": PASSWORDS,
+    "auth": DECORATORS,
+    "throttle": THROTTLE,
+    "api": METHODVIEW,
+}
+NAME_SECTIONS = {"DEMO_USERNAME": STEP04_MODULES, "DEMO_PASSWORD": STEP04_MODULES}
+# Accounts and logins come with step 04.
+FIRST_STEP_WITH_LOGINS = 4
+# Where a request's environ keeps the exception the step's code raised, for said() to name it.
+RAISED_KEY = "checks.raised"
 
 # Where a browser says a form post or a fetch comes from, and whether that is the step's own
 # site (http://localhost in the test client): its Sec-Fetch-Site header ("none": the user typed
@@ -86,11 +117,14 @@ def load_step(step_dir):
     if step_dir in _loaded_steps:
         return _loaded_steps[step_dir]
     if not (step_dir / "app.py").is_file():
-        pytest.fail(f"{step_dir} has no app.py: is this a step folder?", pytrace=False)
+        pytest.fail(
+            f"{step_dir} has no app.py: is this a step folder? ({TEMPLATES})", pytrace=False
+        )
     if not (step_dir / "__init__.py").is_file():
         pytest.fail(
             f"{step_dir} has no __init__.py: copy it from the previous step. It makes the folder"
-            " a package, so that its modules can import each other (from . import db).",
+            f" a package, so that its modules can import each other: from . import db"
+            f" ({TEMPLATES})",
             pytrace=False,
         )
     safe_name = re.sub(r"\W", "_", step_dir.name)
@@ -102,7 +136,8 @@ def load_step(step_dir):
     # The package must be in sys.modules before it runs, or relative imports and Flask's
     # root_path (which finds templates/) break.
     sys.modules[name] = package
-    spec.loader.exec_module(package)
+    with step_code(f"{step_dir.name}/__init__.py", TEMPLATES):
+        spec.loader.exec_module(package)
     _loaded_steps[step_dir] = package
     return package
 
@@ -110,12 +145,14 @@ def load_step(step_dir):
 def step_module(step_dir, module):
     """Import one module of a step (app, db, encoder, ...) or fail with a message for learners."""
     package = load_step(step_dir)
-    try:
+    section = MODULE_SECTIONS.get(module, TEMPLATES)
+    if not (Path(step_dir) / f"{module}.py").is_file():
+        pytest.fail(
+            f"{Path(step_dir).name} has no {module}.py, which this step needs ({section})",
+            pytrace=False,
+        )
+    with step_code(f"importing {Path(step_dir).name}/{module}.py", section):
         return importlib.import_module(f"{package.__name__}.{module}")
-    except ModuleNotFoundError as error:
-        if error.name != f"{package.__name__}.{module}":
-            raise
-        pytest.fail(f"{step_dir} has no {module}.py, which this step needs.", pytrace=False)
 
 
 def from_step(step_dir, name):
@@ -123,11 +160,58 @@ def from_step(step_dir, name):
     (module,) = [module for module, names in STEP_NAMES.items() if name in names]
     found = getattr(step_module(step_dir, module), name, None)
     if found is None:
+        section = NAME_SECTIONS.get(name, MODULE_SECTIONS[module])
         pytest.fail(
-            f"{Path(step_dir).name}/{module}.py defines no {name}, which this step needs.",
+            f"{Path(step_dir).name}/{module}.py defines no {name}, which this step needs"
+            f" ({section})",
             pytrace=False,
         )
     return found
+
+
+def logins_expected(step_dir):
+    """Tell whether a step folder has accounts and logins: step 04 on, by its number."""
+    number = step_number(step_dir)
+    return number is not None and number >= FIRST_STEP_WITH_LOGINS
+
+
+# --- What the step's own code raised -------------------------------------------------------------
+
+
+def where_raised(error):
+    """Where in a step's files an exception was raised, as "api.py, line 30"; "" if not there."""
+    if isinstance(error, SyntaxError) and error.filename:
+        return f"{Path(error.filename).name}, line {error.lineno}"
+    frames = [
+        frame
+        for frame in traceback.extract_tb(error.__traceback__)
+        if step_number(Path(frame.filename).parent) is not None
+    ]
+    return f"{Path(frames[-1].filename).name}, line {frames[-1].lineno}" if frames else ""
+
+
+def describe_exception(error):
+    """An exception in one line: its name, where in the step it was raised, and its message."""
+    where = where_raised(error)
+    lines = str(error).strip().splitlines()
+    # The checks import a step as a package of their own name: say the module's own name.
+    message = re.sub(r"checked_step_\d+_\w+?\.(\w+)", r"\1", lines[0][:200] if lines else "")
+    return (
+        type(error).__name__
+        + (f" at {where}" if where else "")
+        + (f": {message}" if message else "")
+    )
+
+
+@contextmanager
+def step_code(what, section):
+    """Run the step's code; an exception out of it fails the check, saying what raised what."""
+    try:
+        yield
+    except (AssertionError, pytest.fail.Exception, pytest.skip.Exception):
+        raise
+    except Exception as error:
+        pytest.fail(f"{what} raised {describe_exception(error)} ({section})", pytrace=False)
 
 
 # --- Its app --------------------------------------------------------------------------------------
@@ -137,6 +221,9 @@ def checks_config(mongo_client, **overrides):
     """The settings the checks build a step's app with; keyword arguments override them."""
     return {
         "TESTING": True,
+        # An exception in a view is a 500, as in production, not an exception in the check:
+        # the check then says which request failed, and said() what the step's code raised.
+        "PROPAGATE_EXCEPTIONS": False,
         # The cheapest bcrypt cost keeps the checks fast; the steps default to 12.
         "BCRYPT_ROUNDS": 4,
         "MONGO_URI": None,
@@ -147,37 +234,109 @@ def checks_config(mongo_client, **overrides):
     }
 
 
+def setting(app, key, section):
+    """One setting of the app's config, or fail saying that create_app should set it."""
+    assert key in app.config, f"create_app should set {key} in the app's config ({section})"
+    return app.config[key]
+
+
 def database(app):
     """The database of an app built on a client of the checks (MONGO_CLIENT)."""
     return app.config["MONGO_CLIENT"][app.config["MONGO_DBNAME"]]
 
 
-def has_logins(app):
-    """Tell whether a step's app has accounts and logins (step 04 on)."""
-    return "auth.login" in app.view_functions
+def remember_exception(sender, exception, **extra):
+    """Keep what the step's code raised in the request's environ, for said() to name it."""
+    # Connected to Flask's got_request_exception signal by the checks' make_app fixture.
+    request.environ[RAISED_KEY] = exception
 
 
-def assert_json_error(response, status, request_name=""):
-    """The response is an API error: this status and a JSON body {"error": "<a sentence>"}."""
-    answer = response.get_data(as_text=True)[:300]
-    assert response.status_code == status, f"{request_name} should answer {status}, not {answer}"
-    assert response.mimetype == "application/json", f"{request_name}: API errors are JSON"
+# --- What a response said, in words ---------------------------------------------------------------
+
+
+def said(response):
+    """What a response was, in words, for a failing check's message."""
+    status = response.status_code
+    if not hasattr(response, "get_data"):
+        # An answer over real HTTP (the load checks' browser): its status and JSON.
+        return f"{status} {response.get_json()}"
+    sent = response.request
+    raised = sent.environ.get(RAISED_KEY) if sent else None
+    if raised is not None:
+        return f"{status}: the step's code raised {describe_exception(raised)}"
+    if 300 <= status < 400:
+        return f"{status}, a redirect to {response.headers.get('Location')}"
+    if status == 405:
+        allowed = ", ".join(sorted(response.headers.get("Allow", "").split(", ")))
+        return f"405: no route of the step takes {sent.method} {sent.path}, which takes {allowed}"
+    if response.is_streamed:
+        return f"{status}"
+    text = response.get_data(as_text=True)
+    if status == 404 and "The requested URL was not found on the server" in text:
+        return f"404: no route of the step takes {sent.method} {sent.path}"
+    if response.mimetype == "text/html":
+        title = re.search(r"<title>(.*?)</title>", text, re.DOTALL)
+        text = f"a page titled {title.group(1).strip()!r}" if title else "a page"
+    return f"{status} {text.strip()[:200]}".strip()
+
+
+def expect_status(response, status, request_name, section):
+    """The response has this status; if not, say what it answered instead. Return it."""
+    assert response.status_code == status, (
+        f"{request_name} should answer {status}; it answered {said(response)} ({section})"
+    )
+    return response
+
+
+def json_body(response, request_name, section, status=200):
+    """The response has this status and a JSON object for its body: return the object."""
+    expect_status(response, status, request_name, section)
+    assert response.mimetype == "application/json", (
+        f"{request_name} should answer JSON; it answered {said(response)} ({section})"
+    )
     body = response.get_json()
+    assert isinstance(body, dict), (
+        f"{request_name} should answer a JSON object; it answered {said(response)} ({section})"
+    )
+    return body
+
+
+def listed_items(client, section, query=""):
+    """The items GET /api/items/ lists (with query, e.g. ?limit=2), from its envelope."""
+    request_name = f"GET /api/items/{query}"
+    body = json_body(client.get(f"/api/items/{query}"), request_name, section)
+    items = body.get("items")
+    assert isinstance(items, list), (
+        f'{request_name} should answer {{"items": [...]}}; it answered {str(body)[:200]}'
+        f" ({THE_LIST})"
+    )
+    return items
+
+
+def assert_json_error(response, status, request_name, section):
+    """The response is an API error: this status and a JSON body {"error": "<a sentence>"}."""
+    expect_status(response, status, request_name, section)
+    answer = response.get_data(as_text=True)[:300]
+    why = f'{request_name}: API errors are JSON, {{"error": "why"}}; this one is {answer!r}'
+    assert response.mimetype == "application/json", f"{why} ({ERRORS})"
+    body = response.get_json()
+    assert isinstance(body, dict), f"{why} ({ERRORS})"
     error = body.get("error")
-    assert isinstance(error, str), f'{request_name}: the body says {{"error": "why"}}'
-    assert error, f'{request_name}: the body says {{"error": "why"}}'
+    assert isinstance(error, str), f"{why} ({ERRORS})"
+    assert error, f"{why} ({ERRORS})"
     # What jsonify() writes: compact, keys sorted, one newline.
     spelling = json.dumps(body, separators=(",", ":"), sort_keys=True) + "\n"
     assert answer == spelling[:300], (
         f"{request_name}: every API error is spelled as jsonify() spells it, {spelling!r}; build"
-        " each one with error_response() in errors.py"
-        " (WORKSHOP.md, Step 02 · One shape for every error)"
+        f" each one with error_response() in errors.py ({ERRORS})"
     )
 
 
-def redirect_target(response):
+def redirect_target(response, request_name, section):
     """The path and query parameters a redirect points to."""
-    assert response.status_code == 302, f"a redirect was expected, not {response.status_code}"
+    assert response.status_code == 302, (
+        f"{request_name} should redirect (302); it answered {said(response)} ({section})"
+    )
     location = urlsplit(response.headers["Location"])
     return location.path, parse_qs(location.query)
 
@@ -200,12 +359,12 @@ def accounts_and_logins(db):
 class AuthActions:
     """Register, log in and log out with the step's own forms, as a learner's browser would."""
 
-    def __init__(self, app, client=None):
+    def __init__(self, app, client=None, logins=True):
         # A client of its own unless given one: Flask's test client, or anything with its get()
         # and post(), such as the load checks' browser.
         self.client = app.test_client() if client is None else client
-        # Steps before 04 have no login: there, logging in is a no-op.
-        self.enabled = has_logins(app)
+        # Steps before 04 have no login (logins=False): there, logging in is a no-op.
+        self.enabled = logins
 
     def register(self, username=USERNAME, password=PASSWORD):
         """Post the register form; the step logs the new account in."""
@@ -224,7 +383,7 @@ class AuthActions:
         """Post a wrong password several times, each an ordinary failed login."""
         for _ in range(times):
             response = self.login(username, WRONG_PASSWORD, **request_options)
-            assert response.status_code == 401, "arrange: a wrong password should be a 401"
+            expect_status(response, 401, "POST /login with a wrong password", DECORATORS)
 
     def logout(self):
         """Post the logout form."""
@@ -235,8 +394,11 @@ class AuthActions:
         response = self.client.get("/api/me")
         if response.status_code == 401:
             return None
-        assert response.status_code == 200, "GET /api/me answers 200 with a username, or 401"
-        return response.get_json()["username"]
+        body = json_body(response, "GET /api/me (200 with a username, or 401)", DECORATORS)
+        assert isinstance(body.get("username"), str), (
+            f'GET /api/me should answer {{"username": "..."}}; it answered {body} ({DECORATORS})'
+        )
+        return body["username"]
 
 
 # --- Items ----------------------------------------------------------------------------------------
@@ -253,11 +415,10 @@ def store_item(db, title, minute=0, owner_id=None, **fields):
     return db.items.insert_one({**document, **fields}).inserted_id
 
 
-def create_item(client, **fields):
+def create_item(client, section=METHODVIEW, **fields):
     """Create an item through step 05's API; return it as the API answered."""
     response = client.post("/api/items/", json=fields)
-    assert response.status_code == 201, f"POST /api/items/ answered {response.get_json()}"
-    return response.get_json()
+    return json_body(response, f"POST /api/items/ {fields}", section, status=201)
 
 
 # --- Where a request comes from ----------------------------------------------------------------

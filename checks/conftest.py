@@ -14,6 +14,7 @@ from flask import got_request_exception
 
 from browser_support import SCREENSHOTS_KEY
 from exercise_patches import remove_exercise_copies
+from learner_report import PLUGIN_NAME, LearnerTally
 from sections import DECORATORS, STEP02_MODULES, TEMPLATES
 from selection import is_learners, is_wanted, pitfall_params, step_folders, step_range
 from support import (
@@ -47,6 +48,13 @@ def pytest_addoption(parser):
         help="save the browser checks' screenshots (step01.png …) in DIR; default: a temporary"
         " folder, named at the end of the run",
     )
+
+
+def pytest_configure(config):
+    """In learner mode, count technique and hardening apart, and end with where the folder is."""
+    own = config.getoption("--step-dir")
+    if own and not config.pluginmanager.has_plugin(PLUGIN_NAME):
+        config.pluginmanager.register(LearnerTally(own), PLUGIN_NAME)
 
 
 def pytest_terminal_summary(terminalreporter, config):

@@ -9,6 +9,8 @@ import pytest
 from servers import run
 from support import ROOT
 
+REPORT = r"{folder} +{status} +technique (\d+)/(\d+) · hardening (\d+)/(\d+)"
+
 
 @pytest.mark.slow
 def test_progress_shows_each_rebuilt_step_and_what_to_fix_first(tmp_path):
@@ -17,8 +19,24 @@ def test_progress_shows_each_rebuilt_step_and_what_to_fix_first(tmp_path):
     shutil.copytree(ROOT / "steps" / "02_jsonify", tmp_path / "03_encoder")
     result = run([sys.executable, "checks/progress.py", str(tmp_path)], cwd=ROOT)
     lines = result.stdout.splitlines()
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert re.fullmatch(r"01_index +done +(\d+)/\1 checks pass", lines[0]), lines
-    assert re.fullmatch(r"03_encoder +not yet +\d+/\d+ checks pass", lines[1]), lines
-    assert "first to fix: " in lines[2], "the first failure is said"
+    assert result.returncode == 0, "a report is not an error:\n" + result.stdout + result.stderr
+    done = re.fullmatch(REPORT.format(folder="01_index", status="done"), lines[0])
+    assert done, lines
+    assert done[1] == done[2], "every technique check of step 01 passes"
+    not_yet = re.fullmatch(REPORT.format(folder="03_encoder", status="not yet"), lines[1])
+    assert not_yet, lines
+    assert not_yet[1] != not_yet[2], "step 03's technique is not done"
+    assert "first to fix: test_encoder_writes_mongo_types: " in lines[2], "the first failure"
     assert "has no encoder.py, which this step needs" in lines[2], "in plain words"
+    assert "(WORKSHOP.md, Step 03 · " in lines[2], "with where to read"
+
+
+@pytest.mark.slow
+def test_learner_mode_ends_with_the_same_report(tmp_path):
+    shutil.copytree(ROOT / "steps" / "02_jsonify", tmp_path / "03_encoder")
+    command = ["checks/test_03_encoder.py", "--step-dir", str(tmp_path / "03_encoder")]
+    result = run([sys.executable, "-m", "pytest", *command, "-p", "no:cacheprovider"], cwd=ROOT)
+    lines = result.stdout.strip().splitlines()
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert re.fullmatch(REPORT.format(folder="03_encoder", status="not yet"), lines[-2]), lines
+    assert "first to fix: test_encoder_writes_mongo_types: " in lines[-1], lines

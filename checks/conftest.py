@@ -13,12 +13,20 @@ import pytest
 from flask import got_request_exception
 
 from browser_support import SCREENSHOTS_KEY
-from exercise_patches import remove_exercise_copies
+from exercise_patches import EXTENSIONS, extension_folder_name, remove_exercise_copies
 from learner_report import PLUGIN_NAME, LearnerTally
 from sections import DECORATORS, STEP02_MODULES, TEMPLATES
-from selection import is_learners, is_wanted, pitfall_params, step_folders, step_range
+from selection import (
+    is_learners,
+    is_wanted,
+    pitfall_params,
+    step_dir_of,
+    step_folders,
+    step_range,
+)
 from support import (
     FRONTEND_PUBLIC,
+    ROOT,
     USERNAME,
     AuthActions,
     checks_config,
@@ -29,6 +37,7 @@ from support import (
     remember_exception,
     step_code,
     step_module,
+    step_number,
     store_user,
 )
 
@@ -51,9 +60,19 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
-    """In learner mode, count technique and hardening apart, and end with where the folder is."""
+    """In learner mode, check the folder, and count technique and hardening apart."""
     own = config.getoption("--step-dir")
-    if own and not config.pluginmanager.has_plugin(PLUGIN_NAME):
+    if not own:
+        return
+    folder = config.invocation_params.dir / own
+    if not folder.is_dir():
+        raise pytest.UsageError(f"--step-dir {own}: there is no such folder.")
+    if step_number(folder) is None:
+        raise pytest.UsageError(
+            f"--step-dir {own}: the folder's name says which step it is, NN_name (04_auth), and"
+            f" {folder.name} does not. Name it after the step you rebuild, e.g. my_work/04_auth."
+        )
+    if not config.pluginmanager.has_plugin(PLUGIN_NAME):
         config.pluginmanager.register(LearnerTally(own), PLUGIN_NAME)
 
 
@@ -80,15 +99,56 @@ def pytest_generate_tests(metafunc):
 def pytest_collection_modifyitems(config, items):
     """Leave out the cases a pitfall does not name, and in learner mode what is not the step's."""
     own = config.getoption("--step-dir")
-    wanted = [item for item in items if (is_learners(item, Path(own)) if own else is_wanted(item))]
-    if own and items and not wanted:
-        raise pytest.UsageError(
-            f"No check here applies to {own}: a step's checks run on a folder named like the"
-            " step (04_auth), an extension exercise's on one named like it (04_logout_everywhere)."
-        )
-    kept = set(wanted)
+    if not own:
+        kept = set(filter(is_wanted, items))
+    else:
+        kept = set(learners_checks(config, Path(own), items))
     config.hook.pytest_deselected(items=[item for item in items if item not in kept])
-    items[:] = wanted
+    items[:] = [item for item in items if item in kept]
+
+
+def learners_checks(config, folder, items):
+    """The checks learner mode runs on a folder; a usage error if none, or a file, is not its."""
+    wanted = [item for item in items if is_learners(item, folder)]
+    named = {
+        (config.invocation_params.dir / arg.split("::")[0]).resolve()
+        for arg in config.args
+        if arg.split("::")[0].endswith(".py")
+    }
+    for path in sorted(named):
+        of_file = [item for item in items if item.path == path and step_dir_of(item)]
+        if of_file and not any(item.path == path for item in wanted):
+            raise pytest.UsageError(not_this_folders_checks(path, of_file, folder))
+    if items and not wanted:
+        raise pytest.UsageError(
+            f"No check here applies to {folder.name}: a step's checks run on a folder named like"
+            " the step (04_auth), an extension exercise's on one named like it"
+            " (04_logout_everywhere)."
+        )
+    return wanted
+
+
+def not_this_folders_checks(path, items, folder):
+    """Say which folders a check file is for, and which files are for this one."""
+    number = step_number(folder)
+    if any("solution" in item.fixturenames for item in items):
+        exercises = [
+            extension_folder_name(step) for step in EXTENSIONS if step_number(step) == number
+        ]
+        return (
+            f"{path.name} checks each extension exercise on a folder named after it"
+            f" ({', '.join(exercises) or 'none for this step'}), and {folder.name} is not one:"
+            f" copy your step as such a folder, or run all of checks/ on {folder.name} for its"
+            " step's own checks."
+        )
+    first, last = step_range(items[0])
+    own = " or ".join(
+        sorted(f"checks/{found.name}" for found in ROOT.glob(f"checks/test_{number:02d}_*.py"))
+    )
+    return (
+        f"{path.name} checks steps {first:02d} to {last:02d}, and {folder.name} is a step"
+        f" {number:02d} folder (its name says so): run all of checks/ on it, or {own or 'checks/'}."
+    )
 
 
 def pytest_unconfigure(config):

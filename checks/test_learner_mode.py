@@ -40,3 +40,42 @@ def test_learner_mode_ends_with_the_same_report(tmp_path):
     assert result.returncode == 1, result.stdout + result.stderr
     assert re.fullmatch(REPORT.format(folder="03_encoder", status="not yet"), lines[-2]), lines
     assert "first to fix: test_encoder_writes_mongo_types: " in lines[-1], lines
+
+
+# What learner mode says when it cannot check a folder: (folder to make, command, its message).
+TRAPS = {
+    "extension-checks-on-a-step-folder": (
+        "04_auth",
+        ["checks/test_exercises.py"],
+        "test_exercises.py checks each extension exercise on a folder named after it"
+        " (04_logout_everywhere), and 04_auth is not one",
+    ),
+    "another-steps-check-file": (
+        "03_encoder",
+        ["checks/test_04_login.py"],
+        "test_04_login.py checks steps 04 to 05, and 03_encoder is a step 03 folder",
+    ),
+    "folder-not-named-like-a-step": (
+        "my_step",
+        ["checks"],
+        "the folder's name says which step it is, NN_name (04_auth), and my_step does not",
+    ),
+    "no-such-folder": (None, ["checks"], "there is no such folder"),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("folder_name", "command", "message"), TRAPS.values(), ids=TRAPS)
+def test_learner_mode_refuses_what_it_cannot_check_in_one_message(
+    tmp_path, folder_name, command, message
+):
+    folder = tmp_path / (folder_name or "04_auth")
+    if folder_name:
+        shutil.copytree(ROOT / "steps" / "03_encoder", folder)
+    options = ["--step-dir", str(folder), "-p", "no:cacheprovider"]
+    result = run([sys.executable, "-m", "pytest", *command, *options], cwd=ROOT)
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.stdout + result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR: ")]
+    assert len(errors) == 1, f"one error, not a run of failures:\n{result.stdout}{result.stderr}"
+    assert message in errors[0], errors[0]
+    assert " passed" not in result.stdout, "no check ran"

@@ -29,6 +29,7 @@ from support import (
     ROOT,
     USERNAME,
     AuthActions,
+    CheckedClient,
     checks_config,
     database,
     from_step,
@@ -201,6 +202,7 @@ def make_app(step_app_module, mongo_client, frontend_public):
         with step_code("create_app(test_config)", TEMPLATES):
             app = step_app_module.create_app(checks_config(mongo_client, **overrides))
         # What a view raises becomes a 500 (PROPAGATE_EXCEPTIONS is off): keep it, to say it.
+        app.test_client_class = CheckedClient
         got_request_exception.connect(remember_exception, app)
         return app
 

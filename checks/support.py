@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import bcrypt
 import pytest
 from flask import request
+from flask.testing import FlaskClient
 
 from sections import (
     DECORATORS,
@@ -70,7 +71,7 @@ MODULE_SECTIONS = {
 NAME_SECTIONS = {"DEMO_USERNAME": STEP04_MODULES, "DEMO_PASSWORD": STEP04_MODULES}
 # Accounts and logins come with step 04.
 FIRST_STEP_WITH_LOGINS = 4
-# Where a request's environ keeps the exception the step's code raised, for said() to name it.
+# Where a request's environ keeps what the step's code raised, for said() to name it.
 RAISED_KEY = "checks.raised"
 
 # Where a browser says a form post or a fetch comes from, and whether that is the step's own
@@ -245,10 +246,22 @@ def database(app):
     return app.config["MONGO_CLIENT"][app.config["MONGO_DBNAME"]]
 
 
+class CheckedClient(FlaskClient):
+    """Flask's test client; each request keeps a list of what the step's code raised."""
+
+    def open(self, *args, **kwargs):
+        """Send a request with a fresh list for remember_exception() to fill."""
+        # The environ is copied on its way to the app, this list with it: both copies hold it.
+        self.environ_base[RAISED_KEY] = []
+        return super().open(*args, **kwargs)
+
+
 def remember_exception(sender, exception, **extra):
-    """Keep what the step's code raised in the request's environ, for said() to name it."""
+    """Keep what the step's code raised with its request, for said() to name it."""
     # Connected to Flask's got_request_exception signal by the checks' make_app fixture.
-    request.environ[RAISED_KEY] = exception
+    raised = request.environ.get(RAISED_KEY)
+    if raised is not None:
+        raised.append(exception)
 
 
 # --- What a response said, in words ---------------------------------------------------------------
@@ -262,15 +275,13 @@ def said(response):
         return f"{status} {response.get_json()}"
     sent = response.request
     raised = sent.environ.get(RAISED_KEY) if sent else None
-    if raised is not None:
-        return f"{status}: the step's code raised {describe_exception(raised)}"
+    if raised:
+        return f"{status}: the step's code raised {describe_exception(raised[-1])}"
     if 300 <= status < 400:
         return f"{status}, a redirect to {response.headers.get('Location')}"
     if status == 405:
         allowed = ", ".join(sorted(response.headers.get("Allow", "").split(", ")))
-        return f"405: no route of the step takes {sent.method} {sent.path}, which takes {allowed}"
-    if response.is_streamed:
-        return f"{status}"
+        return f"405: no route of the step takes {sent.method} {sent.path} (it takes {allowed})"
     text = response.get_data(as_text=True)
     if status == 404 and "The requested URL was not found on the server" in text:
         return f"404: no route of the step takes {sent.method} {sent.path}"

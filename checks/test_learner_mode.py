@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from learner_probe import probe
 from servers import run
 from support import ROOT
 
@@ -79,3 +80,18 @@ def test_learner_mode_refuses_what_it_cannot_check_in_one_message(
     assert len(errors) == 1, f"one error, not a run of failures:\n{result.stdout}{result.stderr}"
     assert message in errors[0], errors[0]
     assert " passed" not in result.stdout, "no check ran"
+
+
+@pytest.mark.slow
+def test_every_failure_a_learner_meets_says_what_and_where_to_read(tmp_path):
+    # Each step started from a copy of the one before, and each pitfall brought back: every
+    # failure says in words what is wrong and names its section of WORKSHOP.md.
+    found = probe(tmp_path)
+    bare = {
+        name: [f"{failure['nodeid']}: {failure['error']}: {failure['message']}" for failure in bare]
+        for name, (_, bare, _) in found.items()
+        if bare
+    }
+    assert bare == {}, "failures without words or without a pointer (learner_probe.py -v)"
+    silent = [name for name, (_, _, failed) in found.items() if not failed]
+    assert silent == [], "each start, and each pitfall's check, fails"

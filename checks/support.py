@@ -24,6 +24,7 @@ from sections import (
     ENCODER,
     ERRORS,
     METHODVIEW,
+    METHODVIEW_PITFALLS,
     PASSWORDS,
     STEP02_MODULES,
     STEP04_MODULES,
@@ -176,6 +177,18 @@ def logins_expected(step_dir):
     return number is not None and number >= FIRST_STEP_WITH_LOGINS
 
 
+# Exceptions whose own message is a riddle, and what they mean here.
+KNOWN_MISTAKES = [
+    (
+        TypeError,
+        "'Collection' object is not callable",
+        "pymongo 4 removed Collection.update/remove (TypeError: 'Collection' object is not"
+        " callable…): use update_one/find_one_and_update and delete_one"
+        f" ({METHODVIEW_PITFALLS})",
+    ),
+]
+
+
 # --- What the step's own code raised -------------------------------------------------------------
 
 
@@ -197,6 +210,9 @@ def describe_exception(error):
     lines = str(error).strip().splitlines()
     # The checks import a step as a package of their own name: say the module's own name.
     message = re.sub(r"checked_step_\d+_\w+?\.(\w+)", r"\1", lines[0][:200] if lines else "")
+    for error_type, said_by_it, explained in KNOWN_MISTAKES:
+        if isinstance(error, error_type) and said_by_it in message:
+            message = explained
     return (
         type(error).__name__
         + (f" at {where}" if where else "")

@@ -70,6 +70,27 @@ MODULE_SECTIONS = {
     "api": METHODVIEW,
 }
 NAME_SECTIONS = {"DEMO_USERNAME": STEP04_MODULES, "DEMO_PASSWORD": STEP04_MODULES}
+# The settings the checks set or read, and the first step whose own create_app has each: a
+# step's contract box in WORKSHOP.md names them from that step on.
+CONFIG_KEYS = {
+    "FRONTEND_PUBLIC": 1,
+    "MONGO_URI": 2,
+    "MONGO_DBNAME": 2,
+    "MONGO_TIMEOUT_MS": 2,
+    "MONGO_CLIENT": 2,
+    "BCRYPT_ROUNDS": 4,
+    "LOGIN_MAX_FAILURES": 4,
+    "LOGIN_WINDOW_SECONDS": 4,
+    "SECRET_KEY": 4,
+    "SESSION_COOKIE_HTTPONLY": 4,
+    "SESSION_COOKIE_SAMESITE": 4,
+    "SESSION_COOKIE_SECURE": 4,
+}
+# Flask's own settings, which the checks set for themselves or read as Flask keeps them.
+FLASK_SETTINGS = {"TESTING", "PROPAGATE_EXCEPTIONS", "SESSION_COOKIE_NAME"}
+# What the checks reach inside a step's app that no HTTP request, setting or command shows, and
+# the first step that has it. Each is named in the step's contract box.
+INTERNALS = {'app.extensions["login_throttle"].clock': 4}
 # Accounts and logins come with step 04.
 FIRST_STEP_WITH_LOGINS = 4
 # Where a request's environ keeps what the step's code raised, for said() to name it.

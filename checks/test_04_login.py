@@ -34,6 +34,38 @@ pytestmark = pytest.mark.steps(4, 5)
 UNKNOWN_USERNAME = "ghost"
 WRONG_CREDENTIALS = "Wrong username or password."
 TAKEN = "That username is taken."
+# Logins that fail: a wrong password, an unknown user, and passwords bcrypt 5 would refuse.
+FAILED_LOGINS = [
+    pytest.param(USERNAME, WRONG_PASSWORD, id="wrong-password"),
+    pytest.param(UNKNOWN_USERNAME, PASSWORD, id="unknown-user"),
+    pytest.param(USERNAME, "x" * 73, id="password-over-72-bytes"),
+    pytest.param(USERNAME, "é" * 37, id="accented-password-over-72-bytes"),
+]
+# Names the register form refuses: 3 to 32 letters, digits, dots, dashes or underscores only.
+BAD_USERNAMES = [
+    pytest.param("", id="empty"),
+    pytest.param("ab", id="two-characters"),
+    pytest.param("a" * 33, id="33-characters"),
+    pytest.param("two words", id="space"),
+    pytest.param("learner\n", id="trailing-newline"),
+    pytest.param("ünïcode", id="non-ascii-letters"),
+    pytest.param("$ne", id="operator"),
+    pytest.param("<b>bold</b>", id="markup"),
+]
+# Where a login must not follow next to: anything a browser could read as another site.
+NEXTS_THAT_LEAVE_THE_SITE = [
+    pytest.param("https://evil.example", id="other-site"),
+    pytest.param("http:/evil.example", id="scheme-and-one-slash"),
+    pytest.param("//evil.example", id="scheme-relative"),
+    pytest.param("///evil.example", id="three-slashes"),
+    pytest.param(" //evil.example", id="leading-space"),
+    pytest.param("/\\evil.example", id="slash-backslash"),
+    pytest.param("\\\\evil.example", id="two-backslashes"),
+    pytest.param("/\t/evil.example", id="tab-between-slashes"),
+    pytest.param("/\r\nLocation: https://evil.example", id="header-injection"),
+    pytest.param("javascript:alert(1)", id="javascript-url"),
+    pytest.param("", id="empty"),
+]
 
 
 def assert_form_again(response, status, auth, db, before, section):
@@ -108,19 +140,7 @@ def test_register_stores_a_bcrypt_hash_and_logs_in(auth, db, username, password)
 
 
 @pytest.mark.hardening
-@pytest.mark.parametrize(
-    "username",
-    [
-        pytest.param("", id="empty"),
-        pytest.param("ab", id="two-characters"),
-        pytest.param("a" * 33, id="33-characters"),
-        pytest.param("two words", id="space"),
-        pytest.param("learner\n", id="trailing-newline"),
-        pytest.param("ünïcode", id="non-ascii-letters"),
-        pytest.param("$ne", id="operator"),
-        pytest.param("<b>bold</b>", id="markup"),
-    ],
-)
+@pytest.mark.parametrize("username", BAD_USERNAMES)
 def test_register_refuses_a_bad_username(auth, db, username):
     before = accounts_and_logins(db)
     response = auth.register(username, PASSWORD)
@@ -247,15 +267,7 @@ def test_login_form_escapes_next(client):
     )
 
 
-@pytest.mark.parametrize(
-    ("username", "password"),
-    [
-        pytest.param(USERNAME, WRONG_PASSWORD, id="wrong-password"),
-        pytest.param(UNKNOWN_USERNAME, PASSWORD, id="unknown-user"),
-        pytest.param(USERNAME, "x" * 73, id="password-over-72-bytes"),
-        pytest.param(USERNAME, "é" * 37, id="accented-password-over-72-bytes"),
-    ],
-)
+@pytest.mark.parametrize(("username", "password"), FAILED_LOGINS)
 def test_failed_login_is_a_401_with_the_form_again(auth, user, username, password):
     response = auth.login(username, password)
     expect_status(response, 401, "POST /login with a wrong password", PASSWORDS)
@@ -269,15 +281,7 @@ def test_failed_login_is_a_401_with_the_form_again(auth, user, username, passwor
 
 
 @pytest.mark.hardening
-@pytest.mark.parametrize(
-    ("username", "password"),
-    [
-        pytest.param(USERNAME, WRONG_PASSWORD, id="wrong-password"),
-        pytest.param(UNKNOWN_USERNAME, PASSWORD, id="unknown-user"),
-        pytest.param(USERNAME, "x" * 73, id="password-over-72-bytes"),
-        pytest.param(USERNAME, "é" * 37, id="accented-password-over-72-bytes"),
-    ],
-)
+@pytest.mark.parametrize(("username", "password"), FAILED_LOGINS)
 def test_failed_login_says_only_wrong_username_or_password(auth, db, user, username, password):
     response = auth.login(username, password)
     expect_status(response, 401, "POST /login with a wrong password", TELL_NOTHING)
@@ -377,22 +381,7 @@ def test_login_goes_where_next_says(auth, user, next_path):
 
 
 @pytest.mark.hardening
-@pytest.mark.parametrize(
-    "next_url",
-    [
-        pytest.param("https://evil.example", id="other-site"),
-        pytest.param("http:/evil.example", id="scheme-and-one-slash"),
-        pytest.param("//evil.example", id="scheme-relative"),
-        pytest.param("///evil.example", id="three-slashes"),
-        pytest.param(" //evil.example", id="leading-space"),
-        pytest.param("/\\evil.example", id="slash-backslash"),
-        pytest.param("\\\\evil.example", id="two-backslashes"),
-        pytest.param("/\t/evil.example", id="tab-between-slashes"),
-        pytest.param("/\r\nLocation: https://evil.example", id="header-injection"),
-        pytest.param("javascript:alert(1)", id="javascript-url"),
-        pytest.param("", id="empty"),
-    ],
-)
+@pytest.mark.parametrize("next_url", NEXTS_THAT_LEAVE_THE_SITE)
 def test_login_follows_next_only_within_the_site(auth, user, next_url):
     response = auth.login(next_path=next_url)
     redirect_target(response, f"POST /login with next={next_url!r}", TELL_NOTHING)

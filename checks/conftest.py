@@ -4,7 +4,6 @@ A check says which steps it applies to with ``@pytest.mark.steps(first, last)``.
 (learner mode) runs the checks of one step against a learner's own copy of it instead.
 """
 
-import gc
 from pathlib import Path
 
 import mongomock
@@ -214,14 +213,20 @@ def unreachable_app(make_app, monkeypatch):
     """The step's app with MONGO_URI (and a password in it) where no MongoDB answers."""
     # pymongo looks for a server every 0.5 s whatever the timeout: look every 10 ms instead.
     monkeypatch.setattr(pymongo.common, "MIN_HEARTBEAT_INTERVAL", 0.01)
+    # Every pymongo client the step opens, however it imports the class, to close it after.
+    opened, real_init = [], pymongo.MongoClient.__init__
+
+    def init_and_keep(client, *args, **kwargs):
+        opened.append(client)
+        real_init(client, *args, **kwargs)
+
+    monkeypatch.setattr(pymongo.MongoClient, "__init__", init_and_keep)
     yield make_app(
         MONGO_CLIENT=None, MONGO_URI="mongodb://learner:s3cret@127.0.0.1:1/", MONGO_TIMEOUT_MS=100
     )
-    # The checks use mongomock everywhere else: every pymongo client is the step's, for this
-    # URI. Closed, whatever the step calls it, or pymongo warns of an unclosed client.
-    for found in gc.get_objects():
-        if isinstance(found, pymongo.MongoClient):
-            found.close()
+    # Closed, or pymongo warns of an unclosed client.
+    for client in opened:
+        client.close()
 
 
 @pytest.fixture

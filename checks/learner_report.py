@@ -29,10 +29,18 @@ class LearnerTally:
         # nodeid -> {"group", "passed"}, and for a failure its "nodeid", "name", "error" and
         # "message"; in the order the checks ran.
         self.results = {}
+        # The checks marked hardening, by nodeid.
+        self.hardening = set()
+
+    def pytest_collection_finish(self, session):
+        """Note which of the checks to run are a step's hardening."""
+        self.hardening = {
+            item.nodeid for item in session.items if item.get_closest_marker("hardening")
+        }
 
     def pytest_runtest_logreport(self, report):
         """Count each check once: failed if any of its phases failed, passed if its call did."""
-        group = "hardening" if "hardening" in report.keywords else "technique"
+        group = "hardening" if report.nodeid in self.hardening else "technique"
         if report.failed:
             self.fail(report.nodeid, group, report)
         elif report.passed and report.when == "call":

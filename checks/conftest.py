@@ -11,6 +11,7 @@ import pymongo
 import pytest
 from flask import got_request_exception
 
+from answers import CheckedClient, redirect_target, remember_exception, step_code
 from browser_support import SCREENSHOTS_KEY
 from exercise_patches import EXTENSIONS, extension_folder_name, remove_exercise_copies
 from learner_report import PLUGIN_NAME, LearnerTally
@@ -28,14 +29,10 @@ from support import (
     ROOT,
     USERNAME,
     AuthActions,
-    CheckedClient,
     checks_config,
     database,
     from_step,
     logins_expected,
-    redirect_target,
-    remember_exception,
-    step_code,
     step_module,
     step_number,
     store_user,

@@ -2,8 +2,9 @@
 
 import pytest
 
+from answers import expect_status, said
 from sections import TEMPLATE_LOADER, TEMPLATES
-from support import expect_status, from_step, said
+from support import from_step
 
 pytestmark = pytest.mark.steps(1, 5)
 

@@ -8,8 +8,9 @@ import pytest
 from bson import ObjectId
 from flask import jsonify
 
+from answers import assert_json_error, listed_items, redirect_target
 from sections import ERRORS, RAW_DOCUMENTS, STEP02_MODULES, STEP04_MODULES, THE_LIST, UNREACHABLE
-from support import assert_json_error, from_step, listed_items, redirect_target, store_item
+from support import from_step, store_item
 
 pytestmark = pytest.mark.steps(2, 5)
 

@@ -7,15 +7,9 @@ import simplejson
 from bson import ObjectId
 from flask import jsonify
 
+from answers import describe_exception, json_body, listed_items, step_code
 from sections import ENCODER, ENCODER_PITFALLS
-from support import (
-    describe_exception,
-    from_step,
-    json_body,
-    listed_items,
-    step_code,
-    store_item,
-)
+from support import from_step, store_item
 
 pytestmark = pytest.mark.steps(3, 5)
 

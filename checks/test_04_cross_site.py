@@ -2,16 +2,9 @@
 
 import pytest
 
+from answers import assert_json_error, expect_status, said
 from sections import CROSS_SITE
-from support import (
-    PASSWORD,
-    USERNAME,
-    accounts_and_logins,
-    assert_json_error,
-    expect_status,
-    said,
-    site_header_cases,
-)
+from support import PASSWORD, USERNAME, accounts_and_logins, site_header_cases
 
 pytestmark = [pytest.mark.steps(4, 5), pytest.mark.hardening]
 

@@ -6,6 +6,7 @@ from flask import Flask, redirect, request, session, url_for
 from markupsafe import escape
 from pymongo.errors import DuplicateKeyError
 
+from answers import assert_json_error, expect_status, json_body, redirect_target, said, step_code
 from sections import (
     COOKIES,
     DECORATORS,
@@ -15,19 +16,7 @@ from sections import (
     TELL_NOTHING,
     WRAPS,
 )
-from support import (
-    PASSWORD,
-    USERNAME,
-    WRONG_PASSWORD,
-    accounts_and_logins,
-    assert_json_error,
-    expect_status,
-    from_step,
-    json_body,
-    redirect_target,
-    said,
-    step_code,
-)
+from support import PASSWORD, USERNAME, WRONG_PASSWORD, accounts_and_logins, from_step
 
 pytestmark = pytest.mark.steps(4, 5)
 

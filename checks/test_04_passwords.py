@@ -3,8 +3,9 @@
 import bcrypt
 import pytest
 
+from answers import step_code
 from sections import PASSWORDS
-from support import PASSWORD, WRONG_PASSWORD, from_step, step_code
+from support import PASSWORD, WRONG_PASSWORD, from_step
 
 pytestmark = pytest.mark.steps(4, 5)
 

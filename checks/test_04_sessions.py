@@ -6,8 +6,9 @@ from datetime import datetime
 import bcrypt
 import pytest
 
+from answers import redirect_target, said, step_code
 from sections import COOKIES, LOGOUT, PASSWORDS, THROTTLE, UNREACHABLE
-from support import USERNAME, redirect_target, said, step_code
+from support import USERNAME
 
 pytestmark = pytest.mark.steps(4, 5)
 

@@ -2,17 +2,9 @@
 
 import pytest
 
+from answers import expect_status, redirect_target, step_code
 from sections import THROTTLE
-from support import (
-    PASSWORD,
-    USERNAME,
-    WRONG_PASSWORD,
-    expect_status,
-    from_step,
-    redirect_target,
-    setting,
-    step_code,
-)
+from support import PASSWORD, USERNAME, WRONG_PASSWORD, from_step, setting
 
 pytestmark = [pytest.mark.steps(4, 5), pytest.mark.hardening]
 

@@ -11,6 +11,7 @@ from bson.errors import InvalidId
 from flask import Flask
 from flask.views import MethodView
 
+from answers import assert_json_error, expect_status, json_body, listed_items, redirect_target
 from sections import (
     CROSS_SITE,
     METHODVIEW,
@@ -22,17 +23,7 @@ from sections import (
     UNREACHABLE,
     VALIDATION,
 )
-from support import (
-    assert_json_error,
-    create_item,
-    expect_status,
-    from_step,
-    json_body,
-    listed_items,
-    redirect_target,
-    site_header_cases,
-    store_item,
-)
+from support import create_item, from_step, site_header_cases, store_item
 
 pytestmark = pytest.mark.steps(5, 5)
 

@@ -18,9 +18,10 @@ from bson import ObjectId
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from answers import said
 from sections import CONCURRENCY, STRICT_BODIES
 from servers import serving
-from support import AuthActions, create_item, said, store_item
+from support import AuthActions, create_item, store_item
 
 pytestmark = [pytest.mark.steps(5, 5), pytest.mark.hardening]
 

@@ -14,6 +14,7 @@ import pytest
 import simplejson
 from bson import Decimal128, ObjectId
 
+from answers import assert_json_error, json_body, listed_items, redirect_target
 from exercise_patches import EXERCISES_DIR, EXTENSIONS, PITFALLS, exercise_copy
 from sections import (
     COUNT_EXERCISE,
@@ -21,17 +22,7 @@ from sections import (
     LOGOUT_EVERYWHERE_EXERCISE,
     MORE_TYPES_EXERCISE,
 )
-from support import (
-    SITE_HEADERS,
-    USERNAME,
-    assert_json_error,
-    from_step,
-    json_body,
-    listed_items,
-    redirect_target,
-    step_module,
-    store_item,
-)
+from support import SITE_HEADERS, USERNAME, from_step, step_module, store_item
 
 
 @pytest.fixture

@@ -76,9 +76,18 @@ class LearnerTally:
         }
 
     def failures(self):
-        """Every failure, technique ones first, each in the order the checks ran."""
+        """Every failure: technique ones first, the folder's own step's first, then as they ran."""
+        # An earlier step's check that fails on a new step mostly fails for the new step's
+        # sake (a login is now needed): the new step's own checks say it more directly.
+        own_files = f"checks/test_{self.folder[:2]}_"
         failed = [result for result in self.results.values() if not result["passed"]]
-        return sorted(failed, key=lambda result: GROUPS.index(result["group"]))
+        return sorted(
+            failed,
+            key=lambda result: (
+                GROUPS.index(result["group"]),
+                not result["nodeid"].startswith(own_files),
+            ),
+        )
 
     def as_dict(self):
         """What progress.py needs, as JSON-ready data."""

@@ -69,7 +69,7 @@ diff:
 # Where a learner stands: make progress DIR=my_work/ (one folder per rebuilt step)
 DIR ?= my_work
 progress: $(VENV)/.installed
-	$(BIN)/python checks/progress.py $(DIR)
+	@$(BIN)/python checks/progress.py $(DIR)
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/public .pytest_cache .ruff_cache

@@ -15,8 +15,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from flask import request
 from flask.testing import FlaskClient
+from pymongo.errors import ConnectionFailure
 
-from sections import ERRORS, METHODVIEW_PITFALLS, THE_LIST
+from sections import ERRORS, METHODVIEW_PITFALLS, THE_LIST, UNREACHABLE
 
 # Where a request's environ keeps what the step's code raised, for said() to name it.
 RAISED_KEY = "checks.raised"
@@ -73,6 +74,9 @@ def step_code(what, section):
     except (AssertionError, pytest.fail.Exception, pytest.skip.Exception):
         raise
     except Exception as error:
+        # A database that does not answer has one section, whichever code met it first.
+        if isinstance(error, ConnectionFailure):
+            section = UNREACHABLE
         pytest.fail(f"{what} raised {describe_exception(error)} ({section})", pytrace=False)
 
 

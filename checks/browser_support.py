@@ -122,7 +122,9 @@ class ConsoleWatch:
     def _on_console(self, message):
         """Keep the console's errors."""
         if message.type == "error":
-            self.errors.append(message.text)
+            # Chromium's line for a failed request does not say which one: its location does.
+            url = message.location.get("url")
+            self.errors.append(f"{message.text} ({url})" if url else message.text)
 
     def expect_failed_request(self, status):
         """Allow Chromium's line for one request answered with this status."""
@@ -140,6 +142,12 @@ class ConsoleWatch:
             else:
                 unexpected.remove(logged)
         problems = [f"unexpected console error: {error}" for error in unexpected]
+        if any("/favicon.ico" in error for error in unexpected):
+            problems.append(
+                "a page that links no icon makes the browser ask for /favicon.ico, which the step"
+                ' does not serve: link one, <link rel="icon" href="data:,"> in the page\'s <head>'
+                " (WORKSHOP.md, Step 04 · Register, log in, log out)"
+            )
         problems += [f"no failed request with status {status} was logged" for status in missing]
         return problems
 

@@ -98,15 +98,20 @@ class LearnerTally:
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None and self.results:
             reporter.write_line("")
-            for line in report_lines(self.as_dict()):
+            # -m "not hardening" leaves a group out: say so rather than print 0/0 for it.
+            left_out = [group for group in GROUPS if f"not {group}" in config.option.markexpr]
+            for line in report_lines(self.as_dict(), left_out):
                 reporter.write_line(line)
 
 
-def report_lines(tally):
+def report_lines(tally, left_out=()):
     """The report of one folder: its counts, and the first thing to fix if any check fails."""
     counts = {group: tuple(numbers) for group, numbers in tally["counts"].items()}
     done = all(passed == total for passed, total in counts.values())
-    figures = " · ".join(f"{group} {passed}/{total}" for group, (passed, total) in counts.items())
+    figures = " · ".join(
+        f"{group} not run" if group in left_out else f"{group} {passed}/{total}"
+        for group, (passed, total) in counts.items()
+    )
     lines = [f"{tally['folder']:16} {'done' if done else 'not yet':8} {figures}"]
     if tally["failures"]:
         first = tally["failures"][0]

@@ -247,7 +247,8 @@ def test_account_pages_log_no_console_errors(page):
     for path in ["/register", "/login"]:
         # Chromium asks for the icon after the page has loaded: wait until all is quiet.
         page.goto(path, wait_until="networkidle")
-    assert watch.problems() == [], "the account pages log no console errors"
+    problems = watch.problems()
+    assert problems == [], "the account pages log no console errors:\n" + "\n".join(problems)
 
 
 # Step 05: the full REST API -------------------------------------------------------------------

@@ -10,7 +10,7 @@ STEP_DIR := $(firstword $(wildcard steps/$(STEP)_*))
 PORT ?= 5000
 FRONTEND_SOURCES := $(shell find frontend/app frontend/vendor -type f 2>/dev/null) frontend/brunch-config.js
 
-.PHONY: setup run test lint format frontend diff progress bench clean mongo
+.PHONY: setup run test lint format frontend diff progress bench screenshots clean mongo
 
 setup: $(VENV)/.installed frontend
 
@@ -73,6 +73,11 @@ format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# WORKSHOP.md's pictures, docs/screenshots/*.png: the browser checks marked `screenshot` take
+# them on each step's demo database, as a learner's first `make run` shows it.
+screenshots: setup
+	$(BIN)/pytest checks/test_browser.py -m screenshot --screenshots docs/screenshots
+
 # What a step changed since the one before it: make diff STEP=04
 diff:
 	@test -n "$(STEP_DIR)" || { echo "No step folder steps/$(STEP)_*"; exit 1; }
@@ -83,7 +88,7 @@ diff:
 # Where a learner stands: make progress DIR=my_work/ (one folder per rebuilt step)
 DIR ?= my_work
 progress: $(VENV)/.installed
-	$(BIN)/python checks/progress.py $(DIR)
+	@$(BIN)/python checks/progress.py $(DIR)
 
 # A MongoDB server for the steps (SecantusDB) on 127.0.0.1:27017, its data kept in .mongo-data/.
 MONGO_PORT ?= 27017

@@ -51,37 +51,51 @@ FAILED_LOAD = "Failed to load resource: the server responded with a status of {s
 TIMEOUT_MS = 30_000
 # Where the browser checks saved their screenshots, for the summary line at the end.
 SCREENSHOTS_KEY = pytest.StashKey[Path]()
+# A picture ends this far below the page's lowest element, in CSS pixels (the app's 2rem).
+PICTURE_MARGIN_PX = 32
+# How tall a picture of the page is, or null while an item is still fading in: Chaplin fades
+# new items in unless animationDuration is 0, and a picture must not catch one half-drawn.
+PICTURE_HEIGHT = """(margin) => {
+  const items = Array.from(document.querySelectorAll('li.item'));
+  if (items.some((item) => getComputedStyle(item).opacity !== '1')) return null;
+  const boxes = Array.from(document.body.children, (child) => child.getBoundingClientRect());
+  return Math.ceil(Math.max(...boxes.map((box) => box.bottom)) + window.scrollY + margin);
+}"""
 
 
-def browser_unavailable(message):
-    """Skip the browser checks saying how to get what is missing; under CI, fail instead."""
+def browser_unavailable(message, required=False):
+    """Skip the browser checks saying how to get what is missing; fail under CI or if required."""
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"CI=true and no browser to run the browser checks: {message}", pytrace=False)
+    if required:
+        # Skipped checks take no pictures: the old ones would stay, as if they were new.
+        pytest.fail(f"--screenshots and no browser to take them: {message}", pytrace=False)
     pytest.skip(message)
 
 
-def find_chromium():
+def find_chromium(required=False):
     """Return the path of Chromium: $CHROMIUM if set, else the first one on PATH."""
     configured = os.environ.get("CHROMIUM")
     if configured:
         if not Path(configured).is_file():
-            browser_unavailable(f"CHROMIUM={configured} is not a file. {HOW_TO_INSTALL}")
+            browser_unavailable(f"CHROMIUM={configured} is not a file. {HOW_TO_INSTALL}", required)
         return configured
     for name in CHROMIUM_NAMES:
         found = shutil.which(name)
         if found:
             return found
-    return browser_unavailable(f"Chromium is not installed. {HOW_TO_INSTALL}")
+    return browser_unavailable(f"Chromium is not installed. {HOW_TO_INSTALL}", required)
 
 
 @contextmanager
-def chromium():
+def chromium(required=False):
     """Start the system's Chromium through Playwright, and close both afterwards."""
     if sync_playwright is None:
         browser_unavailable(
-            "The browser checks need Playwright for Python: pip install -r requirements-dev.txt."
+            "The browser checks need Playwright for Python: pip install -r requirements-dev.txt.",
+            required,
         )
-    executable = find_chromium()
+    executable = find_chromium(required)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=executable, args=CHROMIUM_ARGS, timeout=2 * TIMEOUT_MS
@@ -108,7 +122,9 @@ class ConsoleWatch:
     def _on_console(self, message):
         """Keep the console's errors."""
         if message.type == "error":
-            self.errors.append(message.text)
+            # Chromium's line for a failed request does not say which one: its location does.
+            url = message.location.get("url")
+            self.errors.append(f"{message.text} ({url})" if url else message.text)
 
     def expect_failed_request(self, status):
         """Allow Chromium's line for one request answered with this status."""
@@ -126,6 +142,12 @@ class ConsoleWatch:
             else:
                 unexpected.remove(logged)
         problems = [f"unexpected console error: {error}" for error in unexpected]
+        if any("/favicon.ico" in error for error in unexpected):
+            problems.append(
+                "a page that links no icon makes the browser ask for /favicon.ico, which the step"
+                ' does not serve: link one, <link rel="icon" href="data:,"> in the page\'s <head>'
+                " (WORKSHOP.md, Step 04 · Register, log in, log out)"
+            )
         problems += [f"no failed request with status {status} was logged" for status in missing]
         return problems
 
@@ -162,14 +184,24 @@ def api_answer(page, method):
     )
 
 
-def submit_account_form(page, username, password):
-    """Send the login or register form of the current page; wait until the list is loaded."""
+def fill_account_form(page, username, password):
+    """Fill in the login or register form of the current page; return the form."""
     form = page.locator("form").first
     form.locator("input[name=username]").fill(username)
     form.locator("input[name=password]").fill(password)
+    return form
+
+
+def send_account_form(form):
+    """Send a filled-in login or register form; wait until the list it leads to is loaded."""
     # Both land on the items page, which fetches the list at once.
-    with api_answer(page, "GET"):
+    with api_answer(form.page, "GET"):
         form.locator("button[type=submit]").click()
+
+
+def submit_account_form(page, username, password):
+    """Fill in and send the login or register form of the current page."""
+    send_account_form(fill_account_form(page, username, password))
 
 
 def register(page, username=USERNAME, password=PASSWORD):
@@ -179,11 +211,15 @@ def register(page, username=USERNAME, password=PASSWORD):
 
 
 def add_item(page, title):
-    """Add an item with the new-item form; return the API's answer."""
+    """Add an item with the new-item form; return the API's answer once the page has used it."""
     form = page.locator("form#new-item")
-    form.locator("input[name=title]").fill(title)
+    title_input = form.locator("input[name=title]")
+    title_input.fill(title)
     with api_answer(page, "POST") as answer:
         form.locator("button[type=submit]").click()
+    if answer.value.ok:
+        # The page empties the form a moment after the answer: a title typed before that is lost.
+        expect(title_input).to_have_value("")
     return answer.value
 
 
@@ -191,6 +227,13 @@ def item_row(page, title):
     """The list's row showing this title."""
     exact = re.compile(f"^{re.escape(title)}$")
     return page.locator("li.item").filter(has=page.locator(".item-title", has_text=exact))
+
+
+def save_picture(page, path):
+    """Save the page as a PNG: the viewport's width, from the top to just below its content."""
+    height = page.wait_for_function(PICTURE_HEIGHT, arg=PICTURE_MARGIN_PX).json_value()
+    area = {"x": 0, "y": 0, "width": page.viewport_size["width"], "height": height}
+    page.screenshot(path=path, clip=area, full_page=True, animations="disabled")
 
 
 def expect_read_only_list(page, titles):

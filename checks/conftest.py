@@ -10,20 +10,33 @@ from pathlib import Path
 import mongomock
 import pymongo
 import pytest
+from flask import got_request_exception
 
+from answers import CheckedClient, redirect_target, remember_exception, step_code
 from browser_support import SCREENSHOTS_KEY
-from exercise_patches import remove_exercise_copies
+from exercise_patches import EXTENSIONS, extension_folder_name, remove_exercise_copies
+from learner_report import PLUGIN_NAME, LearnerTally
 from mongo_servers import database_of_its_own, run_server
-from selection import is_learners, is_wanted, pitfall_params, step_folders, step_range
+from sections import DECORATORS, STEP02_MODULES, TEMPLATES
+from selection import (
+    is_learners,
+    is_wanted,
+    pitfall_params,
+    step_dir_of,
+    step_folders,
+    step_range,
+)
 from support import (
     FRONTEND_PUBLIC,
+    ROOT,
     USERNAME,
     AuthActions,
     checks_config,
     database,
     from_step,
-    has_logins,
+    logins_expected,
     step_module,
+    step_number,
     store_user,
 )
 
@@ -59,6 +72,23 @@ def pytest_addoption(parser):
     )
 
 
+def pytest_configure(config):
+    """In learner mode, check the folder, and count technique and hardening apart."""
+    own = config.getoption("--step-dir")
+    if not own:
+        return
+    folder = config.invocation_params.dir / own
+    if not folder.is_dir():
+        raise pytest.UsageError(f"--step-dir {own}: there is no such folder.")
+    if step_number(folder) is None:
+        raise pytest.UsageError(
+            f"--step-dir {own}: the folder's name says which step it is, NN_name (04_auth), and"
+            f" {folder.name} does not. Name it after the step you rebuild, e.g. my_work/04_auth."
+        )
+    if not config.pluginmanager.has_plugin(PLUGIN_NAME):
+        config.pluginmanager.register(LearnerTally(own), PLUGIN_NAME)
+
+
 def pytest_terminal_summary(terminalreporter, config):
     """Say where the browser checks saved their screenshots, if they saved any."""
     folder = config.stash.get(SCREENSHOTS_KEY, None)
@@ -82,15 +112,56 @@ def pytest_generate_tests(metafunc):
 def pytest_collection_modifyitems(config, items):
     """Leave out the cases a pitfall does not name, and in learner mode what is not the step's."""
     own = config.getoption("--step-dir")
-    wanted = [item for item in items if (is_learners(item, Path(own)) if own else is_wanted(item))]
-    if own and items and not wanted:
-        raise pytest.UsageError(
-            f"No check here applies to {own}: a step's checks run on a folder named like the"
-            " step (04_auth), an extension exercise's on one named like it (04_logout_everywhere)."
-        )
-    kept = set(wanted)
+    if not own:
+        kept = set(filter(is_wanted, items))
+    else:
+        kept = set(learners_checks(config, Path(own), items))
     config.hook.pytest_deselected(items=[item for item in items if item not in kept])
-    items[:] = wanted
+    items[:] = [item for item in items if item in kept]
+
+
+def learners_checks(config, folder, items):
+    """The checks learner mode runs on a folder; a usage error if none, or a file, is not its."""
+    wanted = [item for item in items if is_learners(item, folder)]
+    named = {
+        (config.invocation_params.dir / arg.split("::")[0]).resolve()
+        for arg in config.args
+        if arg.split("::")[0].endswith(".py")
+    }
+    for path in sorted(named):
+        of_file = [item for item in items if item.path == path and step_dir_of(item)]
+        if of_file and not any(item.path == path for item in wanted):
+            raise pytest.UsageError(not_this_folders_checks(path, of_file, folder))
+    if items and not wanted:
+        raise pytest.UsageError(
+            f"No check here applies to {folder.name}: a step's checks run on a folder named like"
+            " the step (04_auth), an extension exercise's on one named like it"
+            " (04_logout_everywhere)."
+        )
+    return wanted
+
+
+def not_this_folders_checks(path, items, folder):
+    """Say which folders a check file is for, and which files are for this one."""
+    number = step_number(folder)
+    if any("solution" in item.fixturenames for item in items):
+        exercises = [
+            extension_folder_name(step) for step in EXTENSIONS if step_number(step) == number
+        ]
+        return (
+            f"{path.name} checks each extension exercise on a folder named after it"
+            f" ({', '.join(exercises) or 'none for this step'}), and {folder.name} is not one:"
+            f" copy your step as such a folder, or run all of checks/ on {folder.name} for its"
+            " step's own checks."
+        )
+    first, last = step_range(items[0])
+    own = " or ".join(
+        sorted(f"checks/{found.name}" for found in ROOT.glob(f"checks/test_{number:02d}_*.py"))
+    )
+    return (
+        f"{path.name} checks steps {first:02d} to {last:02d}, and {folder.name} is a step"
+        f" {number:02d} folder (its name says so): run all of checks/ on it, or {own or 'checks/'}."
+    )
 
 
 def pytest_unconfigure(config):
@@ -168,7 +239,12 @@ def make_app(step_app_module, mongo_client, frontend_public):
     """Build the step's app with test settings; keyword arguments override them."""
 
     def make(**overrides):
-        return step_app_module.create_app(checks_config(mongo_client, **overrides))
+        with step_code("create_app(test_config)", TEMPLATES):
+            app = step_app_module.create_app(checks_config(mongo_client, **overrides))
+        # What a view raises becomes a 500 (PROPAGATE_EXCEPTIONS is off): keep it, to say it.
+        app.test_client_class = CheckedClient
+        got_request_exception.connect(remember_exception, app)
+        return app
 
     return make
 
@@ -178,11 +254,20 @@ def unreachable_app(make_app, monkeypatch):
     """The step's app with MONGO_URI (and a password in it) where no MongoDB answers."""
     # pymongo looks for a server every 0.5 s whatever the timeout: look every 10 ms instead.
     monkeypatch.setattr(pymongo.common, "MIN_HEARTBEAT_INTERVAL", 0.01)
-    app = make_app(
+    # Every pymongo client the step opens, however it imports the class, to close it after.
+    opened, real_init = [], pymongo.MongoClient.__init__
+
+    def init_and_keep(client, *args, **kwargs):
+        opened.append(client)
+        real_init(client, *args, **kwargs)
+
+    monkeypatch.setattr(pymongo.MongoClient, "__init__", init_and_keep)
+    yield make_app(
         MONGO_CLIENT=None, MONGO_URI="mongodb://learner:s3cret@127.0.0.1:1/", MONGO_TIMEOUT_MS=100
     )
-    yield app
-    app.extensions["mongo_db"].client.close()
+    # Closed, or pymongo warns of an unclosed client.
+    for client in opened:
+        client.close()
 
 
 @pytest.fixture
@@ -202,23 +287,29 @@ def db(app):
     """The database the step's app uses, to arrange data and to read what it wrote."""
     if "MONGO_DBNAME" not in app.config:
         pytest.fail(
-            "This step has no database yet: create_app should set MONGO_DBNAME and open MongoDB"
-            " (see db.py from step 02 on).",
+            "This step has no database yet: create_app should set MONGO_DBNAME, and use the"
+            f" client in MONGO_CLIENT when the checks pass one ({STEP02_MODULES})",
             pytrace=False,
         )
     return database(app)
 
 
 @pytest.fixture
-def auth(app, client):
-    """Log the test client in and out with the step's forms (a no-op in steps without login)."""
-    return AuthActions(app, client)
+def auth_actions(step_dir):
+    """Make AuthActions for an app: a browser of its own that logs in with the step's forms."""
+    return lambda app, client=None: AuthActions(app, client, logins=logins_expected(step_dir))
 
 
 @pytest.fixture
-def user(app):
+def auth(app, client, auth_actions):
+    """Log the test client in and out with the step's forms (a no-op in steps without login)."""
+    return auth_actions(app, client)
+
+
+@pytest.fixture
+def user(app, auth):
     """The learner's account, stored in the database, not logged in; None before step 04."""
-    return store_user(database(app)) if has_logins(app) else None
+    return store_user(database(app)) if auth.enabled else None
 
 
 @pytest.fixture
@@ -226,6 +317,9 @@ def logged_in_user(app, auth):
     """The learner, registered with the form, which logs the client in; None before step 04."""
     if not auth.enabled:
         return None
-    response = auth.register()
-    assert response.status_code == 302, "arrange: the register form should make the account"
-    return database(app).users.find_one({"username": USERNAME})
+    redirect_target(auth.register(), "POST /register, a new account and its password", DECORATORS)
+    stored = database(app).users.find_one({"username": USERNAME})
+    assert stored is not None, (
+        f"POST /register should store the account in the users collection ({DECORATORS})"
+    )
+    return stored

@@ -1,9 +1,16 @@
-"""Show, for each step a learner rebuilt in a folder, whether that step's checks pass.
+"""Show, for each step a learner rebuilt in a folder, how far its technique and hardening are.
 
     python checks/progress.py my_work/
 
 The folder holds one copy per step, named like the steps (my_work/03_encoder/, ...). Each is
-checked as `pytest checks --step-dir my_work/03_encoder` would, browser checks left out.
+checked as `pytest checks --step-dir my_work/03_encoder` would, browser checks left out, and
+gets the lines learner mode ends with:
+
+    03_encoder       not yet  technique 1/9 · hardening 4/4
+                     first to fix: test_...: what is missing, and where to read about it
+
+A report is not an error: the exit status is 0 whatever the checks say, and 1 only when there
+is nothing to check.
 """
 
 import json
@@ -14,43 +21,10 @@ from pathlib import Path
 
 import pytest
 
+from learner_report import PLUGIN_NAME, LearnerTally, report_lines
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-class Tally:
-    """A pytest plugin that counts results and keeps the first failure in plain words."""
-
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-        self.first_failure = None
-
-    def pytest_runtest_logreport(self, report):
-        """Count each check once, and remember what the first failing one said."""
-        if report.passed and report.when == "call":
-            self.passed += 1
-        elif report.failed:
-            self.fail(report.head_line.split("[")[0], report)
-
-    def pytest_collectreport(self, report):
-        """A check file that cannot even be loaded counts as a failure too."""
-        if report.failed:
-            self.fail(Path(report.nodeid).name, report)
-
-    def fail(self, name, report):
-        """Count a failure; keep the first one's message."""
-        self.failed += 1
-        if self.first_failure is None:
-            self.first_failure = f"{name}: {plain_message(report)}"
-
-
-def plain_message(report):
-    """Return the first line of what a failing check said, without the exception's name."""
-    crash = getattr(report.longrepr, "reprcrash", None)
-    lines = (crash.message if crash else report.longreprtext).strip().splitlines()
-    # A check that failed on purpose (pytest.fail) puts its message last, after any traceback.
-    line = lines[0] if crash else lines[-1]
-    return re.sub(r"^(AssertionError|Failed): ", "", line)
+PYTEST_OPTIONS = ["-q", "-q", "-p", "no:cacheprovider", "-m", "not browser"]
 
 
 def is_step_folder(path):
@@ -62,43 +36,69 @@ def is_step_folder(path):
     )
 
 
-def check_one(folder):
-    """Run a step's checks but the browser's on one folder, in this process; print the tally."""
-    tally = Tally()
-    options = ["-q", "-q", "-p", "no:cacheprovider", "-m", "not browser", "--step-dir", folder]
-    pytest.main(["checks", *options], plugins=[tally])
-    print(json.dumps(vars(tally)))
+def check_one(folder, *pytest_args):
+    """Run learner mode on one folder in this process; print its tally as JSON, last."""
+    tally = LearnerTally(folder)
+    # Registered under the name conftest.py looks for, so that it adds no second one.
+    plugin = RegisterTally(tally)
+    # All the checks, unless the arguments name some (checks/test_04_login.py::test_...).
+    paths = [] if any(arg.startswith("checks") for arg in pytest_args) else ["checks"]
+    options = [*paths, *PYTEST_OPTIONS, *pytest_args, "--step-dir", folder]
+    pytest.main(options, plugins=[plugin])
+    print(json.dumps(tally.as_dict()))
+
+
+class RegisterTally:
+    """A pytest plugin that registers a given tally under learner mode's name."""
+
+    def __init__(self, tally):
+        self.tally = tally
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_configure(self, config):
+        """Register the tally before conftest.py looks for one."""
+        config.pluginmanager.register(self.tally, PLUGIN_NAME)
+
+
+def learner_run(folder, *pytest_args):
+    """Run learner mode on a folder in a fresh process; return its tally, or None and why not."""
+    # A fresh process per folder: every copy is imported on its own.
+    result = subprocess.run(
+        [sys.executable, __file__, "--one", str(Path(folder).resolve()), *pytest_args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    lines = result.stdout.strip().splitlines()
+    if lines and lines[-1].startswith("{"):
+        return json.loads(lines[-1]), None
+    said = (result.stderr.strip() or result.stdout.strip() or "no output").splitlines()[-1]
+    return None, said
 
 
 def main(work_dir):
-    """Print one line per rebuilt step, and the first thing to fix where checks fail."""
-    folders = sorted(path for path in Path(work_dir).iterdir() if is_step_folder(path))
+    """Print two lines per rebuilt step: where it stands, and the first thing to fix."""
+    work_dir = Path(work_dir)
+    if not work_dir.is_dir():
+        print(f"No folder {work_dir}: make it, and copy a step into it (see WORKSHOP.md).")
+        return 1
+    folders = sorted(path for path in work_dir.iterdir() if is_step_folder(path))
     if not folders:
         print(f"No step folders in {work_dir}: copy one, e.g. steps/02_jsonify as 03_encoder.")
         return 1
-    all_done = True
     for folder in folders:
-        # One fresh process per folder: every copy is imported on its own.
-        result = subprocess.run(
-            [sys.executable, __file__, "--one", str(folder.resolve())],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        tally = json.loads(result.stdout.strip().splitlines()[-1])
-        total = tally["passed"] + tally["failed"]
-        if tally["failed"] == 0:
-            print(f"{folder.name:16} done     {tally['passed']}/{total} checks pass")
-        else:
-            all_done = False
-            print(f"{folder.name:16} not yet  {tally['passed']}/{total} checks pass")
-            print(f"{'':16} first to fix: {tally['first_failure']}")
-    return 0 if all_done else 1
+        tally, why_not = learner_run(folder)
+        if tally is None:
+            print(f"{folder.name:16} could not be checked: {why_not}")
+            continue
+        for line in report_lines(tally):
+            print(line)
+    return 0
 
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--one"]:
-        check_one(sys.argv[2])
+        check_one(*sys.argv[2:])
     else:
         sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "my_work"))

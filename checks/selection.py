@@ -54,7 +54,7 @@ def is_learners(item, folder):
     if "solution" in item.fixturenames:
         extensions = {extension_folder_name(step) for step in EXTENSIONS}
         return folder.name in extensions and first <= number <= last
-    return not number or first <= number <= last
+    return first <= number <= last
 
 
 def is_wanted(item):

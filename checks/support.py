@@ -1,19 +1,30 @@
 """What the checks share, and the benchmarks too: a step loaded by path, its app, a login, items.
 
 No fixtures and no pytest hooks here (those are in conftest.py): bench/ imports this module.
+What a failure says about a response or an exception is in answers.py.
 """
 
 import importlib
 import importlib.util
-import json
 import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import bcrypt
 import pytest
+
+from answers import expect_status, json_body, step_code
+from sections import (
+    DECORATORS,
+    ENCODER,
+    METHODVIEW,
+    PASSWORDS,
+    STEP02_MODULES,
+    STEP04_MODULES,
+    TEMPLATES,
+    THROTTLE,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS_DIR = ROOT / "steps"
@@ -41,6 +52,40 @@ STEP_NAMES = {
     "throttle": ["LoginThrottle"],
     "api": ["ItemsAPI"],
 }
+# Where WORKSHOP.md introduces each module, and the names a later step adds to one.
+MODULE_SECTIONS = {
+    "app": TEMPLATES,
+    "demo": STEP02_MODULES,
+    "encoder": ENCODER,
+    "passwords": PASSWORDS,
+    "auth": DECORATORS,
+    "throttle": THROTTLE,
+    "api": METHODVIEW,
+}
+NAME_SECTIONS = {"DEMO_USERNAME": STEP04_MODULES, "DEMO_PASSWORD": STEP04_MODULES}
+# The settings the checks set or read, and the first step whose own create_app has each: a
+# step's contract box in WORKSHOP.md names them from that step on.
+CONFIG_KEYS = {
+    "FRONTEND_PUBLIC": 1,
+    "MONGO_URI": 2,
+    "MONGO_DBNAME": 2,
+    "MONGO_TIMEOUT_MS": 2,
+    "MONGO_CLIENT": 2,
+    "BCRYPT_ROUNDS": 4,
+    "LOGIN_MAX_FAILURES": 4,
+    "LOGIN_WINDOW_SECONDS": 4,
+    "SECRET_KEY": 4,
+    "SESSION_COOKIE_HTTPONLY": 4,
+    "SESSION_COOKIE_SAMESITE": 4,
+    "SESSION_COOKIE_SECURE": 4,
+}
+# Flask's own settings, which the checks set for themselves or read as Flask keeps them.
+FLASK_SETTINGS = {"TESTING", "PROPAGATE_EXCEPTIONS", "SESSION_COOKIE_NAME"}
+# What the checks reach inside a step's app that no HTTP request, setting or command shows, and
+# the first step that has it. Each is named in the step's contract box.
+INTERNALS = {'app.extensions["login_throttle"].clock': 4}
+# Accounts and logins come with step 04.
+FIRST_STEP_WITH_LOGINS = 4
 
 # Where a browser says a form post or a fetch comes from, and whether that is the step's own
 # site (http://localhost in the test client): its Sec-Fetch-Site header ("none": the user typed
@@ -86,11 +131,14 @@ def load_step(step_dir):
     if step_dir in _loaded_steps:
         return _loaded_steps[step_dir]
     if not (step_dir / "app.py").is_file():
-        pytest.fail(f"{step_dir} has no app.py: is this a step folder?", pytrace=False)
+        pytest.fail(
+            f"{step_dir} has no app.py: is this a step folder? ({TEMPLATES})", pytrace=False
+        )
     if not (step_dir / "__init__.py").is_file():
         pytest.fail(
             f"{step_dir} has no __init__.py: copy it from the previous step. It makes the folder"
-            " a package, so that its modules can import each other (from . import db).",
+            f" a package, so that its modules can import each other: from . import db"
+            f" ({TEMPLATES})",
             pytrace=False,
         )
     safe_name = re.sub(r"\W", "_", step_dir.name)
@@ -102,7 +150,8 @@ def load_step(step_dir):
     # The package must be in sys.modules before it runs, or relative imports and Flask's
     # root_path (which finds templates/) break.
     sys.modules[name] = package
-    spec.loader.exec_module(package)
+    with step_code(f"{step_dir.name}/__init__.py", TEMPLATES):
+        spec.loader.exec_module(package)
     _loaded_steps[step_dir] = package
     return package
 
@@ -110,12 +159,14 @@ def load_step(step_dir):
 def step_module(step_dir, module):
     """Import one module of a step (app, db, encoder, ...) or fail with a message for learners."""
     package = load_step(step_dir)
-    try:
+    section = MODULE_SECTIONS.get(module, TEMPLATES)
+    if not (Path(step_dir) / f"{module}.py").is_file():
+        pytest.fail(
+            f"{Path(step_dir).name} has no {module}.py, which this step needs ({section})",
+            pytrace=False,
+        )
+    with step_code(f"importing {Path(step_dir).name}/{module}.py", section):
         return importlib.import_module(f"{package.__name__}.{module}")
-    except ModuleNotFoundError as error:
-        if error.name != f"{package.__name__}.{module}":
-            raise
-        pytest.fail(f"{step_dir} has no {module}.py, which this step needs.", pytrace=False)
 
 
 def from_step(step_dir, name):
@@ -123,11 +174,19 @@ def from_step(step_dir, name):
     (module,) = [module for module, names in STEP_NAMES.items() if name in names]
     found = getattr(step_module(step_dir, module), name, None)
     if found is None:
+        section = NAME_SECTIONS.get(name, MODULE_SECTIONS[module])
         pytest.fail(
-            f"{Path(step_dir).name}/{module}.py defines no {name}, which this step needs.",
+            f"{Path(step_dir).name}/{module}.py defines no {name}, which this step needs"
+            f" ({section})",
             pytrace=False,
         )
     return found
+
+
+def logins_expected(step_dir):
+    """Tell whether a step folder has accounts and logins: step 04 on, by its number."""
+    number = step_number(step_dir)
+    return number is not None and number >= FIRST_STEP_WITH_LOGINS
 
 
 # --- Its app --------------------------------------------------------------------------------------
@@ -137,6 +196,9 @@ def checks_config(mongo_client, **overrides):
     """The settings the checks build a step's app with; keyword arguments override them."""
     return {
         "TESTING": True,
+        # An exception in a view is a 500, as in production, not an exception in the check:
+        # the check then says which request failed, and said() what the step's code raised.
+        "PROPAGATE_EXCEPTIONS": False,
         # The cheapest bcrypt cost keeps the checks fast; the steps default to 12.
         "BCRYPT_ROUNDS": 4,
         "MONGO_URI": None,
@@ -147,39 +209,15 @@ def checks_config(mongo_client, **overrides):
     }
 
 
+def setting(app, key, section):
+    """One setting of the app's config, or fail saying that create_app should set it."""
+    assert key in app.config, f"create_app should set {key} in the app's config ({section})"
+    return app.config[key]
+
+
 def database(app):
     """The database of an app built on a client of the checks (MONGO_CLIENT)."""
     return app.config["MONGO_CLIENT"][app.config["MONGO_DBNAME"]]
-
-
-def has_logins(app):
-    """Tell whether a step's app has accounts and logins (step 04 on)."""
-    return "auth.login" in app.view_functions
-
-
-def assert_json_error(response, status, request_name=""):
-    """The response is an API error: this status and a JSON body {"error": "<a sentence>"}."""
-    answer = response.get_data(as_text=True)[:300]
-    assert response.status_code == status, f"{request_name} should answer {status}, not {answer}"
-    assert response.mimetype == "application/json", f"{request_name}: API errors are JSON"
-    body = response.get_json()
-    error = body.get("error")
-    assert isinstance(error, str), f'{request_name}: the body says {{"error": "why"}}'
-    assert error, f'{request_name}: the body says {{"error": "why"}}'
-    # What jsonify() writes: compact, keys sorted, one newline.
-    spelling = json.dumps(body, separators=(",", ":"), sort_keys=True) + "\n"
-    assert answer == spelling[:300], (
-        f"{request_name}: every API error is spelled as jsonify() spells it, {spelling!r}; build"
-        " each one with error_response() in errors.py"
-        " (WORKSHOP.md, Step 02 · One shape for every error)"
-    )
-
-
-def redirect_target(response):
-    """The path and query parameters a redirect points to."""
-    assert response.status_code == 302, f"a redirect was expected, not {response.status_code}"
-    location = urlsplit(response.headers["Location"])
-    return location.path, parse_qs(location.query)
 
 
 # --- Accounts and logins --------------------------------------------------------------------------
@@ -200,12 +238,12 @@ def accounts_and_logins(db):
 class AuthActions:
     """Register, log in and log out with the step's own forms, as a learner's browser would."""
 
-    def __init__(self, app, client=None):
+    def __init__(self, app, client=None, logins=True):
         # A client of its own unless given one: Flask's test client, or anything with its get()
         # and post(), such as the load checks' browser.
         self.client = app.test_client() if client is None else client
-        # Steps before 04 have no login: there, logging in is a no-op.
-        self.enabled = has_logins(app)
+        # Steps before 04 have no login (logins=False): there, logging in is a no-op.
+        self.enabled = logins
 
     def register(self, username=USERNAME, password=PASSWORD):
         """Post the register form; the step logs the new account in."""
@@ -224,7 +262,7 @@ class AuthActions:
         """Post a wrong password several times, each an ordinary failed login."""
         for _ in range(times):
             response = self.login(username, WRONG_PASSWORD, **request_options)
-            assert response.status_code == 401, "arrange: a wrong password should be a 401"
+            expect_status(response, 401, "POST /login with a wrong password", DECORATORS)
 
     def logout(self):
         """Post the logout form."""
@@ -235,8 +273,11 @@ class AuthActions:
         response = self.client.get("/api/me")
         if response.status_code == 401:
             return None
-        assert response.status_code == 200, "GET /api/me answers 200 with a username, or 401"
-        return response.get_json()["username"]
+        body = json_body(response, "GET /api/me (200 with a username, or 401)", DECORATORS)
+        assert isinstance(body.get("username"), str), (
+            f'GET /api/me should answer {{"username": "..."}}; it answered {body} ({DECORATORS})'
+        )
+        return body["username"]
 
 
 # --- Items ----------------------------------------------------------------------------------------
@@ -253,11 +294,10 @@ def store_item(db, title, minute=0, owner_id=None, **fields):
     return db.items.insert_one({**document, **fields}).inserted_id
 
 
-def create_item(client, **fields):
+def create_item(client, section=METHODVIEW, **fields):
     """Create an item through step 05's API; return it as the API answered."""
     response = client.post("/api/items/", json=fields)
-    assert response.status_code == 201, f"POST /api/items/ answered {response.get_json()}"
-    return response.get_json()
+    return json_body(response, f"POST /api/items/ {fields}", section, status=201)
 
 
 # --- Where a request comes from ----------------------------------------------------------------

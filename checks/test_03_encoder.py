@@ -7,6 +7,8 @@ import simplejson
 from bson import ObjectId
 from flask import jsonify
 
+from answers import describe_exception, json_body, listed_items, step_code
+from sections import ENCODER, ENCODER_PITFALLS
 from support import from_step, store_item
 
 pytestmark = pytest.mark.steps(3, 5)
@@ -32,15 +34,43 @@ def encode(step_dir, value):
     ids=["objectid-as-hex", "utc-datetime", "naive-datetime-is-utc", "other-offset-to-utc"],
 )
 def test_encoder_writes_mongo_types(step_dir, value, expected):
-    assert simplejson.loads(encode(step_dir, {"value": value})) == {"value": expected}, (
-        "ObjectId as its hex string, datetimes in UTC, ISO 8601 with milliseconds (WORKSHOP.md,"
-        " Step 03 · One conversion, two encoders)"
+    with step_code(f"simplejson.dumps({value!r}, cls=MongoDocumentEncoder)", ENCODER):
+        encoded = simplejson.loads(encode(step_dir, {"value": value}))
+    assert encoded == {"value": expected}, (
+        "ObjectId as its hex string, datetimes in UTC, ISO 8601 with milliseconds:"
+        f" {expected!r}, not {encoded['value']!r} ({ENCODER})"
     )
 
 
 def test_encoder_refuses_unknown_types(step_dir):
-    with pytest.raises(TypeError, match="not JSON serializable"):
-        encode(step_dir, {"value": {1, 2}})
+    encoder_class = from_step(step_dir, "MongoDocumentEncoder")
+    try:
+        simplejson.dumps({"value": {1, 2}}, cls=encoder_class)
+    except TypeError as error:
+        refusal = str(error)
+    except RecursionError:
+        pytest.fail(
+            "MongoDocumentEncoder.default recurses forever on a type it does not know: it should"
+            " end with return super().default(o), which raises TypeError, not build a new"
+            f" encoder ({ENCODER_PITFALLS})",
+            pytrace=False,
+        )
+    except Exception as error:
+        pytest.fail(
+            f"MongoDocumentEncoder raised {describe_exception(error)} on a set: types it does not"
+            f" know should raise TypeError, as return super().default(o) does ({ENCODER_PITFALLS})",
+            pytrace=False,
+        )
+    else:
+        pytest.fail(
+            "MongoDocumentEncoder encoded a set: types it does not know should raise TypeError,"
+            f" as return super().default(o) does ({ENCODER_PITFALLS})",
+            pytrace=False,
+        )
+    assert "not JSON serializable" in refusal, (
+        f"the TypeError should say the value is not JSON serializable, not {refusal!r}"
+        f" ({ENCODER_PITFALLS})"
+    )
 
 
 def test_pitfall_the_articles_fallback_recurses_forever():
@@ -61,29 +91,35 @@ def test_flask_json_provider_encodes_mongo_types(app):
     except TypeError:
         pytest.fail(
             "Flask's JSON provider cannot encode ObjectId: set app.json to a provider that"
-            " knows the Mongo types (app.json_encoder is ignored since Flask 2.3).",
+            f" knows the Mongo types; app.json_encoder is ignored since Flask 2.3"
+            f" ({ENCODER_PITFALLS})",
             pytrace=False,
         )
-    assert encoded == expected, "app.json should write datetimes as ISO 8601, not HTTP dates"
+    assert encoded == expected, (
+        f"app.json should write datetimes as ISO 8601, not HTTP dates: {encoded} ({ENCODER})"
+    )
     app.add_url_rule("/api/probe", view_func=lambda: document)
     with app.app_context():
-        assert jsonify(document).get_json() == expected, "jsonify goes through app.json too"
-    assert app.test_client().get("/api/probe").get_json() == expected, (
-        "a view may return a Mongo document as it is"
-    )
+        assert jsonify(document).get_json() == expected, (
+            f"jsonify goes through app.json ({ENCODER})"
+        )
+    body = json_body(app.test_client().get("/api/probe"), "a view returning a document", ENCODER)
+    assert body == expected, f"a view may return a Mongo document as it is ({ENCODER})"
 
 
 @pytest.mark.steps(3, 4)
 def test_items_are_sent_as_whole_documents(client, logged_in_user, db):
     store_item(db, "t", done=True, created_at=WHEN, note="any field")
-    (item,) = client.get("/api/items/").get_json()["items"]
-    assert item == {
-        "_id": str(db.items.find_one()["_id"]),
-        "title": "t",
-        "done": True,
-        "created_at": WHEN_JSON,
-        "note": "any field",
-    }, "from step 03 on, the encoder sends each item whole, whatever fields it has"
+    items = listed_items(client, ENCODER)
+    assert items == [
+        {
+            "_id": str(db.items.find_one()["_id"]),
+            "title": "t",
+            "done": True,
+            "created_at": WHEN_JSON,
+            "note": "any field",
+        }
+    ], f"from step 03 on, the encoder sends each item whole, whatever fields it has ({ENCODER})"
 
 
 def test_app_json_writes_with_mongo_document_encoder(app, step_dir, monkeypatch):
@@ -96,13 +132,12 @@ def test_app_json_writes_with_mongo_document_encoder(app, step_dir, monkeypatch)
         return encode_mongo_types(self, o)
 
     monkeypatch.setattr(encoder_class, "default", watched_default)
-    with app.app_context():
+    with app.app_context(), step_code("jsonify(items=[a document])", ENCODER):
         body = jsonify(items=[{"_id": OBJECT_ID, "at": WHEN}]).get_data()
     assert seen == [OBJECT_ID, WHEN], (
         "step 03 needs app.json to write with MongoDocumentEncoder: MongoJSONProvider.dumps calls"
-        " simplejson.dumps(obj, cls=MongoDocumentEncoder)"
-        " (WORKSHOP.md, Step 03 · One encoder, plugged into Flask's JSON provider)"
+        f" simplejson.dumps(obj, cls=MongoDocumentEncoder) ({ENCODER})"
     )
     assert body == f'{{"items":[{{"_id":"{OBJECT_ID}","at":"{WHEN_JSON}"}}]}}\n'.encode(), (
-        "jsonify() should stay compact, keys sorted, as Flask's own provider writes it"
+        f"jsonify() should stay compact, keys sorted, as Flask's own provider writes it ({ENCODER})"
     )

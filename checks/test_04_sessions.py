@@ -6,46 +6,76 @@ from datetime import datetime
 import bcrypt
 import pytest
 
-from support import USERNAME, AuthActions, redirect_target
+from answers import redirect_target, said, step_code
+from sections import COOKIES, LOGOUT, PASSWORDS, THROTTLE, UNREACHABLE
+from support import USERNAME
 
 pytestmark = pytest.mark.steps(4, 5)
-
-LOGOUT = "WORKSHOP.md, Step 04 · A session that logout really ends"
-PASSWORDS = "WORKSHOP.md, Step 04 · Passwords with bcrypt 5"
 
 
 def session_cookie_flags(response, app):
     """The attributes of the session cookie the response sets (HttpOnly, SameSite=Lax, ...)."""
     name = app.config["SESSION_COOKIE_NAME"]
-    (header,) = [h for h in response.headers.getlist("Set-Cookie") if h.startswith(f"{name}=")]
-    return {part.strip() for part in header.split(";")[1:]}
+    headers = [h for h in response.headers.getlist("Set-Cookie") if h.startswith(f"{name}=")]
+    assert len(headers) == 1, (
+        f"registering should set the session cookie once; it answered {said(response)} ({COOKIES})"
+    )
+    return {part.strip() for part in headers[0].split(";")[1:]}
 
 
-def test_production_defaults(step_app_module, mongo_client, monkeypatch):
+@pytest.fixture
+def default_app(step_app_module, mongo_client, monkeypatch):
+    """The step's app with only a database client given: every other setting is its own."""
     # Hashing at the default cost 12 takes 0.2 s each time: salts of cost 4 keep this check fast.
     real_gensalt = bcrypt.gensalt
     monkeypatch.setattr(bcrypt, "gensalt", lambda rounds=12, prefix=b"2b": real_gensalt(4, prefix))
-    # Only a database client: every other setting is the step's own default.
-    app = step_app_module.create_app({"MONGO_CLIENT": mongo_client})
-    assert app.config["BCRYPT_ROUNDS"] == 12, f"bcrypt's own default cost, 12 ({PASSWORDS})"
-    assert app.config["LOGIN_MAX_FAILURES"] == 5, "five failed logins per name and address"
-    assert app.config["LOGIN_WINDOW_SECONDS"] == 900, "per 15 minutes"
-    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax", (
-        "other sites' forms do not carry the cookie"
+    with step_code("create_app({'MONGO_CLIENT': a client})", PASSWORDS):
+        return step_app_module.create_app({"MONGO_CLIENT": mongo_client})
+
+
+def test_bcrypt_cost_defaults_to_12(default_app):
+    assert default_app.config.get("BCRYPT_ROUNDS") == 12, (
+        f"BCRYPT_ROUNDS defaults to bcrypt's own cost, 12 ({PASSWORDS})"
     )
-    assert app.config["SESSION_COOKIE_HTTPONLY"] is True, "scripts cannot read the cookie"
 
 
+@pytest.mark.hardening
+def test_throttle_defaults_to_five_failures_per_15_minutes(default_app):
+    config = default_app.config
+    assert config.get("LOGIN_MAX_FAILURES") == 5, (
+        f"LOGIN_MAX_FAILURES defaults to 5 failed logins per name and address ({THROTTLE})"
+    )
+    assert config.get("LOGIN_WINDOW_SECONDS") == 900, (
+        f"LOGIN_WINDOW_SECONDS defaults to 15 minutes, 900 ({THROTTLE})"
+    )
+
+
+@pytest.mark.hardening
+def test_session_cookie_defaults(default_app):
+    assert default_app.config["SESSION_COOKIE_SAMESITE"] == "Lax", (
+        f"SESSION_COOKIE_SAMESITE is Lax: other sites' forms do not carry the cookie ({COOKIES})"
+    )
+    assert default_app.config["SESSION_COOKIE_HTTPONLY"] is True, (
+        f"SESSION_COOKIE_HTTPONLY is True: scripts cannot read the cookie ({COOKIES})"
+    )
+
+
+@pytest.mark.hardening
 def test_secret_key_is_generated_with_a_warning_without_the_environment(make_app, caplog):
     first, second = make_app(), make_app()
-    assert first.config["SECRET_KEY"], "a SECRET_KEY even without one in the environment"
-    assert first.config["SECRET_KEY"] != second.config["SECRET_KEY"], "generated, not hard-coded"
+    assert first.config["SECRET_KEY"], (
+        f"a SECRET_KEY even without one in the environment ({COOKIES})"
+    )
+    assert first.config["SECRET_KEY"] != second.config["SECRET_KEY"], (
+        f"a SECRET_KEY generated at each start, not written in the code ({COOKIES})"
+    )
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert any("SECRET_KEY" in message for message in warnings), (
-        "the log warns that SECRET_KEY is not set"
+        f"the log warns that SECRET_KEY is not set ({COOKIES})"
     )
 
 
+@pytest.mark.hardening
 @pytest.mark.parametrize(
     ("secret_key", "secure"),
     [
@@ -54,64 +84,113 @@ def test_secret_key_is_generated_with_a_warning_without_the_environment(make_app
     ],
 )
 def test_session_cookie_is_httponly_samesite_lax_and_secure_in_production(
-    make_app, monkeypatch, secret_key, secure
+    make_app, auth_actions, monkeypatch, secret_key, secure
 ):
     if secret_key is not None:
         monkeypatch.setenv("SECRET_KEY", secret_key)
     app = make_app()
     if secret_key is not None:
-        assert app.config["SECRET_KEY"] == secret_key, "SECRET_KEY comes from the environment"
+        assert app.config["SECRET_KEY"] == secret_key, (
+            f"SECRET_KEY comes from the environment ({COOKIES})"
+        )
     assert app.config["SESSION_COOKIE_SECURE"] is secure, (
         "a SECRET_KEY in the environment means production: Secure cookies, sent over HTTPS only;"
-        " local http://: no Secure cookie"
+        f" local http://: no Secure cookie ({COOKIES})"
     )
-    auth = AuthActions(app)
+    auth = auth_actions(app)
     flags = session_cookie_flags(auth.register(), app)
     assert {"HttpOnly", "SameSite=Lax"} <= flags, (
-        "scripts cannot read it; other sites' posts lack it"
+        f"the session cookie is HttpOnly and SameSite=Lax, not {sorted(flags)} ({COOKIES})"
     )
-    assert ("Secure" in flags) is secure, "Secure with a SECRET_KEY from the environment only"
+    assert ("Secure" in flags) is secure, (
+        f"the cookie is Secure with a SECRET_KEY from the environment only ({COOKIES})"
+    )
 
 
-def test_login_stores_a_login_token_in_a_fresh_session(auth, db, user):
+def stored_login(db):
+    """The one login the database holds, or fail saying there is none."""
+    logins = list(db.logins.find())
+    assert len(logins) == 1, (
+        f"a login stores one document in the logins collection, not {len(logins)} ({LOGOUT})"
+    )
+    return logins[0]
+
+
+@pytest.mark.hardening
+def test_login_stores_a_login_token_in_a_fresh_session(app, auth, db, user):
+    assert app.config.get("SECRET_KEY"), (
+        f"create_app should set SECRET_KEY, which signs the session cookie ({COOKIES})"
+    )
     with auth.client.session_transaction() as before_login:
         before_login["planted"] = "by someone else"
     response = auth.login()
-    assert redirect_target(response) == ("/", {}), "logging in goes to the list"
-    (login,) = db.logins.find()
+    assert redirect_target(response, "POST /login", LOGOUT) == ("/", {}), (
+        f"logging in goes to the list ({LOGOUT})"
+    )
+    login = stored_login(db)
     assert isinstance(login["_id"], str), f"the login's _id is a random token ({LOGOUT})"
-    assert len(login["_id"]) >= 20, "a token long enough not to be guessed"
-    assert login["user_id"] == user["_id"], "the login names its user"
-    assert login["username"] == USERNAME, "and the username, for /api/me"
-    assert isinstance(login["created_at"], datetime), "and when it was made"
+    assert len(login["_id"]) >= 20, f"a token long enough not to be guessed ({LOGOUT})"
+    assert login.get("user_id") == user["_id"], f"the login names its user, user_id ({LOGOUT})"
+    assert login.get("username") == USERNAME, f"and the username, for /api/me ({LOGOUT})"
+    assert isinstance(login.get("created_at"), datetime), (
+        f"and when it was made, created_at ({LOGOUT})"
+    )
     with auth.client.session_transaction() as after_login:
-        assert after_login["login"] == login["_id"], "the session holds the token, nothing else"
-        assert "planted" not in after_login, "session.clear() before logging in"
-    assert auth.logged_in_as() == USERNAME, "the login worked"
+        assert list(after_login.values()) == [login["_id"]], (
+            "the session holds the token, nothing else: session.clear() before logging in"
+            f" ({LOGOUT})"
+        )
+    assert auth.logged_in_as() == USERNAME, f"the login worked ({LOGOUT})"
 
 
-def test_logout_ends_only_this_login(app, auth, db, logged_in_user):
-    other_device = AuthActions(app)
-    assert other_device.login().status_code == 302, "arrange: the other device logs in"
-    auth.logout()
-    assert db.logins.count_documents({}) == 1, "logout deletes this login's token only"
-    assert other_device.logged_in_as() == USERNAME, "the other device stays logged in"
+@pytest.mark.hardening
+def test_register_stores_a_login_token_too(auth, db):
+    redirect_target(auth.register(), "POST /register", LOGOUT)
+    login = stored_login(db)
+    assert login.get("username") == USERNAME, f"registering logs in with a token too ({LOGOUT})"
 
 
-def test_a_cookie_copied_before_logout_stops_working(app, auth, logged_in_user):
-    name = app.config["SESSION_COOKIE_NAME"]
-    copy = AuthActions(app)
-    copy.client.set_cookie(name, auth.client.get_cookie(name).value)
-    assert copy.logged_in_as() == USERNAME, "arrange: the copy works while logged in"
-    auth.logout()
-    assert copy.logged_in_as() is None, (
-        f"step 04 needs logins that logout really ends, not only a signed cookie ({LOGOUT})"
+@pytest.mark.hardening
+def test_logout_deletes_the_login(auth, db, logged_in_user):
+    redirect_target(auth.logout(), "POST /logout", LOGOUT)
+    assert db.logins.count_documents({}) == 0, (
+        f"logout deletes the login's token from the database ({LOGOUT})"
     )
 
 
-def test_login_with_an_unreachable_database_is_a_clear_503(unreachable_app):
-    response = AuthActions(unreachable_app).login()
-    assert response.status_code == 503, "a database that does not answer is a 503, not a 500"
+@pytest.mark.hardening
+def test_logout_ends_only_this_login(app, auth, auth_actions, db, logged_in_user):
+    other_device = auth_actions(app)
+    redirect_target(other_device.login(), "POST /login on another device", LOGOUT)
+    redirect_target(auth.logout(), "POST /logout", LOGOUT)
+    assert db.logins.count_documents({}) == 1, f"logout deletes this login's token only ({LOGOUT})"
+    assert other_device.logged_in_as() == USERNAME, f"the other device stays logged in ({LOGOUT})"
+
+
+@pytest.mark.hardening
+def test_a_cookie_copied_before_logout_stops_working(app, auth, auth_actions, logged_in_user):
+    name = app.config["SESSION_COOKIE_NAME"]
+    cookie = auth.client.get_cookie(name)
+    assert cookie is not None, f"registering sets the session cookie, {name} ({LOGOUT})"
+    copy = auth_actions(app)
+    copy.client.set_cookie(name, cookie.value)
+    assert copy.logged_in_as() == USERNAME, f"arrange: the copy works while logged in ({LOGOUT})"
+    redirect_target(auth.logout(), "POST /logout", LOGOUT)
+    assert copy.logged_in_as() is None, (
+        "a copy of the session cookie taken before logout still logs in: logout must end the"
+        f" login for good, not only clear the browser's cookie ({LOGOUT})"
+    )
+
+
+@pytest.mark.hardening
+def test_login_with_an_unreachable_database_is_a_clear_503(unreachable_app, auth_actions):
+    response = auth_actions(unreachable_app).login()
+    assert response.status_code == 503, (
+        "POST /login with the database down should answer 503, not a 500; it answered"
+        f" {said(response)} ({UNREACHABLE})"
+    )
     message = response.get_data(as_text=True)
-    assert "unreachable" in message, "the message says the database does not answer"
-    assert "s3cret" not in message, "the password in MONGO_URI stays secret"
+    assert "unreachable" in message, (
+        f"the message says the database is unreachable, not {message[:200]!r} ({UNREACHABLE})"
+    )
+    assert "s3cret" not in message, f"the password in MONGO_URI stays secret ({UNREACHABLE})"

@@ -2,12 +2,15 @@
 
 import pytest
 
-from support import PASSWORD, USERNAME, WRONG_PASSWORD, AuthActions, from_step
+from answers import expect_status, redirect_target, step_code
+from sections import THROTTLE
+from support import PASSWORD, USERNAME, WRONG_PASSWORD, from_step, setting
 
-pytestmark = pytest.mark.steps(4, 5)
+pytestmark = [pytest.mark.steps(4, 5), pytest.mark.hardening]
 
 STRANGER = {"REMOTE_ADDR": "10.0.0.9"}
-THROTTLE = "WORKSHOP.md, Step 04 · Passwords with bcrypt 5"
+# The one internal the checks reach: the app's throttle, whose clock they move by hand.
+THROTTLE_KEY = "login_throttle"
 
 
 class FakeClock:
@@ -25,89 +28,143 @@ class FakeClock:
 
 
 @pytest.fixture
-def throttle(step_dir):
+def fake_clock():
+    """A clock that stands still until the check moves it."""
+    return FakeClock()
+
+
+@pytest.fixture
+def throttle(step_dir, fake_clock):
     """A throttle of 3 failures per 60 seconds on a fake clock."""
-    return from_step(step_dir, "LoginThrottle")(3, 60, clock=FakeClock())
+    login_throttle = from_step(step_dir, "LoginThrottle")
+    with step_code("LoginThrottle(3, 60, clock=a clock)", THROTTLE):
+        return login_throttle(3, 60, clock=fake_clock)
+
+
+@pytest.fixture
+def max_failures(app):
+    """How many failed logins lock a name and address out: LOGIN_MAX_FAILURES."""
+    return setting(app, "LOGIN_MAX_FAILURES", THROTTLE)
+
+
+@pytest.fixture
+def window(app):
+    """How long failed logins count, in seconds: LOGIN_WINDOW_SECONDS."""
+    return setting(app, "LOGIN_WINDOW_SECONDS", THROTTLE)
 
 
 @pytest.fixture
 def clock(app):
     """A fake clock put into the app's login throttle."""
+    found = app.extensions.get(THROTTLE_KEY)
+    assert hasattr(found, "clock"), (
+        f'the app keeps its LoginThrottle in app.extensions["{THROTTLE_KEY}"], with the clock it'
+        f" reads the time from as its clock attribute, which the checks move by hand ({THROTTLE})"
+    )
     fake_clock = FakeClock()
-    app.extensions["login_throttle"].clock = fake_clock
+    found.clock = fake_clock
     return fake_clock
 
 
-def test_throttle_blocks_until_the_failures_leave_the_window(throttle):
+def test_throttle_blocks_until_the_failures_leave_the_window(throttle, fake_clock):
     key = (USERNAME, "127.0.0.1")
-    throttle.failed(key)
-    throttle.failed(key)
-    assert throttle.retry_after(key) == 0, "two failures of three allowed: no wait yet"
-    throttle.failed(key)
-    assert throttle.retry_after(key) == 60, "the third failure: wait the whole window"
-    throttle.clock.advance(58.6)
-    wait = throttle.retry_after(key)
-    assert wait > 0, "still inside the window"
-    throttle.clock.advance(wait)
-    assert throttle.retry_after(key) == 0, "waiting retry_after seconds is enough: round up"
+    with step_code("LoginThrottle's failed() or retry_after()", THROTTLE):
+        throttle.failed(key)
+        throttle.failed(key)
+        assert throttle.retry_after(key) == 0, (
+            f"two failures of three allowed: retry_after is 0, no wait yet ({THROTTLE})"
+        )
+        throttle.failed(key)
+        assert throttle.retry_after(key) == 60, (
+            f"the third failure: retry_after is the whole window, 60 seconds ({THROTTLE})"
+        )
+        fake_clock.advance(58.6)
+        wait = throttle.retry_after(key)
+        assert wait > 0, f"still inside the window: retry_after above 0 ({THROTTLE})"
+        fake_clock.advance(wait)
+        assert throttle.retry_after(key) == 0, (
+            f"waiting retry_after seconds is enough: it rounds up ({THROTTLE})"
+        )
 
 
 def test_throttle_keeps_keys_apart_and_forgets_on_success(throttle):
     key, stranger_key = (USERNAME, "127.0.0.1"), (USERNAME, "10.0.0.9")
-    for _ in range(3):
-        throttle.failed(stranger_key)
-    assert throttle.retry_after(stranger_key) > 0, "three failures lock the key out"
-    assert throttle.retry_after(key) == 0, "another address's failures do not count"
-    throttle.failed(key)
-    throttle.failed(key)
-    throttle.succeeded(key)
-    throttle.failed(key)
-    throttle.failed(key)
-    assert throttle.retry_after(key) == 0, "a success forgets the failures before it"
+    with step_code("LoginThrottle's failed(), succeeded() or retry_after()", THROTTLE):
+        for _ in range(3):
+            throttle.failed(stranger_key)
+        assert throttle.retry_after(stranger_key) > 0, (
+            f"three failures lock the key out ({THROTTLE})"
+        )
+        assert throttle.retry_after(key) == 0, (
+            f"another address's failures do not count for this one ({THROTTLE})"
+        )
+        throttle.failed(key)
+        throttle.failed(key)
+        throttle.succeeded(key)
+        throttle.failed(key)
+        throttle.failed(key)
+        assert throttle.retry_after(key) == 0, (
+            f"succeeded(key) forgets the failures before it ({THROTTLE})"
+        )
 
 
 @pytest.mark.parametrize("username", [USERNAME, "ghost"], ids=["known-user", "unknown-user"])
-def test_repeated_failures_lock_the_name_out(app, auth, db, user, clock, username):
-    auth.fail_logins(app.config["LOGIN_MAX_FAILURES"], username)
+def test_repeated_failures_lock_the_name_out(auth, db, user, clock, max_failures, window, username):
+    auth.fail_logins(max_failures, username)
     response = auth.login(username, PASSWORD)
-    assert response.status_code == 429, f"even the right password, while locked out ({THROTTLE})"
-    assert 0 < int(response.headers["Retry-After"]) <= app.config["LOGIN_WINDOW_SECONDS"], (
-        "Retry-After says how many seconds to wait"
+    expect_status(response, 429, "POST /login after LOGIN_MAX_FAILURES failures", THROTTLE)
+    retry_after = response.headers.get("Retry-After", "")
+    assert retry_after.isdigit(), (
+        f"a 429 has a Retry-After header, in seconds, not {retry_after!r} ({THROTTLE})"
     )
-    assert db.logins.count_documents({}) == 0, "a locked-out login stores no login"
-    assert auth.logged_in_as() is None, "and logs nobody in"
+    assert 0 < int(retry_after) <= window, (
+        f"Retry-After says how many seconds to wait, at most the window ({THROTTLE})"
+    )
+    assert db.logins.count_documents({}) == 0, f"a locked-out login stores no login ({THROTTLE})"
+    assert auth.logged_in_as() is None, f"a locked-out login logs nobody in ({THROTTLE})"
 
 
-def test_lockout_ends_after_the_window_and_blocked_tries_do_not_extend_it(app, auth, user, clock):
-    max_failures, window = app.config["LOGIN_MAX_FAILURES"], app.config["LOGIN_WINDOW_SECONDS"]
+def test_lockout_ends_after_the_window_and_blocked_tries_do_not_extend_it(
+    auth, user, clock, max_failures, window
+):
     auth.fail_logins(max_failures)
     clock.advance(window - 1)
     for _ in range(max_failures):
-        assert auth.login(USERNAME, WRONG_PASSWORD).status_code == 429, (
-            "every try while locked out is a 429"
-        )
+        expect_status(auth.login(USERNAME, WRONG_PASSWORD), 429, "a try while locked out", THROTTLE)
     clock.advance(2)
-    assert auth.login().status_code == 302, "tries while locked out are not failures to count"
-    assert auth.logged_in_as() == USERNAME, "the login worked"
+    redirect_target(auth.login(), "POST /login once the window has passed", THROTTLE)
+    assert auth.logged_in_as() == USERNAME, (
+        f"tries while locked out are not failures to count: the login worked ({THROTTLE})"
+    )
 
 
-def test_failures_older_than_the_window_do_not_count(app, auth, user, clock):
-    auth.fail_logins(app.config["LOGIN_MAX_FAILURES"] - 1)
-    clock.advance(app.config["LOGIN_WINDOW_SECONDS"] + 1)
-    auth.fail_logins(app.config["LOGIN_MAX_FAILURES"] - 1)
-    assert auth.login().status_code == 302, "only the failures inside the window count"
+def test_failures_older_than_the_window_do_not_count(auth, user, clock, max_failures, window):
+    auth.fail_logins(max_failures - 1)
+    clock.advance(window + 1)
+    auth.fail_logins(max_failures - 1)
+    redirect_target(
+        auth.login(), "POST /login: only the failures inside the window count", THROTTLE
+    )
 
 
-def test_a_successful_login_clears_the_failures(app, auth, user, clock):
-    auth.fail_logins(app.config["LOGIN_MAX_FAILURES"] - 1)
-    assert auth.login().status_code == 302, "a login inside the limit works"
-    auth.fail_logins(app.config["LOGIN_MAX_FAILURES"] - 1)
-    assert auth.login().status_code == 302, "a successful login starts the count again"
+def test_a_successful_login_clears_the_failures(auth, user, clock, max_failures):
+    auth.fail_logins(max_failures - 1)
+    redirect_target(auth.login(), "POST /login inside the limit", THROTTLE)
+    auth.fail_logins(max_failures - 1)
+    redirect_target(
+        auth.login(), "POST /login: a successful login starts the count again", THROTTLE
+    )
 
 
-def test_a_strangers_failures_do_not_lock_out_the_user(app, auth, user, clock):
-    stranger = AuthActions(app)
-    stranger.fail_logins(app.config["LOGIN_MAX_FAILURES"], environ_base=STRANGER)
-    assert stranger.login(environ_base=STRANGER).status_code == 429, "the stranger is locked out"
-    assert auth.login().status_code == 302, "the lock is per name and address, not per name"
-    assert auth.logged_in_as() == USERNAME, "the login worked"
+def test_a_strangers_failures_do_not_lock_out_the_user(
+    app, auth, auth_actions, user, clock, max_failures
+):
+    stranger = auth_actions(app)
+    stranger.fail_logins(max_failures, environ_base=STRANGER)
+    expect_status(stranger.login(environ_base=STRANGER), 429, "the stranger's next login", THROTTLE)
+    redirect_target(
+        auth.login(),
+        "POST /login from the user's own address: the lock is per name and address",
+        THROTTLE,
+    )
+    assert auth.logged_in_as() == USERNAME, f"the login worked ({THROTTLE})"

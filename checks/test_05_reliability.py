@@ -18,10 +18,12 @@ from bson import ObjectId
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from answers import said
+from sections import CONCURRENCY, STRICT_BODIES
 from servers import serving
 from support import AuthActions, create_item, store_item
 
-pytestmark = pytest.mark.steps(5, 5)
+pytestmark = [pytest.mark.steps(5, 5), pytest.mark.hardening]
 
 COLLECTION = "/api/items/"
 # Concurrent browsers, and the writes each of them makes.
@@ -34,20 +36,22 @@ STORED_KEYS = {"_id", "title", "done", "owner_id", "created_at", "updated_at"}
 API_KEYS = STORED_KEYS - {"owner_id"}
 
 
-def assert_item_rules(document):
+def assert_item_rules(document, section):
     """A stored item has exactly the fields the server sets, each of the right kind."""
-    assert set(document) == STORED_KEYS, document
-    assert isinstance(document["_id"], ObjectId), "_id is an ObjectId"
-    assert isinstance(document["owner_id"], ObjectId), "owner_id is an ObjectId"
+    assert set(document) == STORED_KEYS, (
+        f"a stored item has exactly the fields {sorted(STORED_KEYS)}, not {document} ({section})"
+    )
+    assert isinstance(document["_id"], ObjectId), f"_id is an ObjectId ({section})"
+    assert isinstance(document["owner_id"], ObjectId), f"owner_id is an ObjectId ({section})"
     title = document["title"]
-    assert isinstance(title, str), "the title is text"
-    assert title == title.strip(), "the title is stored trimmed"
-    assert 1 <= len(title) <= 200, "the title has 1 to 200 characters"
-    assert isinstance(document["done"], bool), "done is true or false"
-    assert isinstance(document["created_at"], datetime), "created_at is a datetime"
-    assert isinstance(document["updated_at"], datetime), "updated_at is a datetime"
+    assert isinstance(title, str), f"the title is text, not {title!r} ({section})"
+    assert title == title.strip(), f"the title is stored trimmed, not {title!r} ({section})"
+    assert 1 <= len(title) <= 200, f"the title has 1 to 200 characters ({section})"
+    assert isinstance(document["done"], bool), f"done is true or false ({section})"
+    assert isinstance(document["created_at"], datetime), f"created_at is a datetime ({section})"
+    assert isinstance(document["updated_at"], datetime), f"updated_at is a datetime ({section})"
     assert document["created_at"] <= document["updated_at"], (
-        "an item is not changed before it is made"
+        f"an item is not changed before it is made ({section})"
     )
 
 
@@ -78,6 +82,11 @@ class Answer:
     def get_json(self):
         """The JSON body, as Flask's test client names it."""
         return self.body
+
+    @property
+    def mimetype(self):
+        """application/json when the body was JSON, as Flask's test client says it."""
+        return None if self.body is None else "application/json"
 
 
 class Browser:
@@ -130,8 +139,12 @@ def parse_json(response):
 def registered_browser(app, base_url, username):
     """A browser of its own on the served app, registered (and so logged in) as username."""
     auth = AuthActions(app, Browser(base_url))
-    assert auth.register(username).status_code == 302, f"registering {username}"
-    assert auth.logged_in_as() == username, "registering logs the browser in"
+    response = auth.register(username)
+    assert response.status_code == 302, (
+        f"POST /register of {username} should redirect; it answered {said(response)}"
+        f" ({CONCURRENCY})"
+    )
+    assert auth.logged_in_as() == username, f"registering logs the browser in ({CONCURRENCY})"
     return auth.client
 
 
@@ -231,25 +244,31 @@ def test_concurrent_clients_lose_nothing_and_see_only_their_own_items(app, base_
         futures = [pool.submit(workload.run, start) for workload in workloads]
         # Every request has its own timeout, so no client can take longer than this.
         finished = [future.result(TIMEOUT * (OPERATIONS + 1)) for future in futures]
-    assert [workload.surprises for workload in finished] == [[]] * CLIENTS, (
-        "every request answers as the API promises, however many users send them at once"
+    surprises = [surprise for workload in finished for surprise in workload.surprises]
+    assert surprises == [], (
+        "every request answers as the API promises, however many users send them at once;"
+        f" {len(surprises)} did not, the first: {surprises[:1]} ({CONCURRENCY})"
     )
     for workload in finished:
         answer = workload.browser.get(f"{COLLECTION}?limit=200")
-        assert answer.status_code == 200, "the list answers"
+        assert answer.status_code == 200, f"the list answers, not {said(answer)} ({CONCURRENCY})"
         listed = {item["_id"]: (item["title"], item["done"]) for item in answer.body["items"]}
-        assert listed == workload.expected, "each client sees exactly its acknowledged items"
+        assert listed == workload.expected, (
+            f"each client sees exactly its acknowledged items ({CONCURRENCY})"
+        )
         owner = db.users.find_one({"username": f"client{workload.number}"})["_id"]
         stored = {
             str(document["_id"]): (document["title"], document["done"])
             for document in db.items.find({"owner_id": owner})
         }
-        assert stored == workload.expected, "the database holds exactly what was acknowledged"
+        assert stored == workload.expected, (
+            f"the database holds exactly what was acknowledged ({CONCURRENCY})"
+        )
     expected_total = sum(len(workload.expected) for workload in finished)
-    assert db.items.count_documents({}) == expected_total, "no phantom items"
+    assert db.items.count_documents({}) == expected_total, f"no phantom items ({CONCURRENCY})"
 
     for document in db.items.find():
-        assert_item_rules(document)
+        assert_item_rules(document, CONCURRENCY)
 
 
 @pytest.fixture
@@ -267,14 +286,16 @@ def test_concurrent_reads_all_get_the_same_page(app, base_url, frequent_thread_s
     # as sporadic 500s only when requests overlap: many reads at once bring it out.
     browser = registered_browser(app, base_url, "reader")
     for number in range(100):
-        create_item(browser, title=f"item {number}")
+        create_item(browser, CONCURRENCY, title=f"item {number}")
     page = COLLECTION + "?limit=100"
     expected = browser.get(page)
     with ThreadPoolExecutor(CLIENTS) as pool:
         answers = list(pool.map(lambda _: browser.get(page), range(CLIENTS * 10)))
-    assert [answer for answer in answers if answer != expected] == [], (
+    different = [answer for answer in answers if answer != expected]
+    assert different == [], (
         "reads at the same moment all get the same page: no state shared between requests"
-        " (a module-level dict that a query changes, say)"
+        f" (a module-level dict that a query changes, say); the first other: {different[:1]}"
+        f" ({CONCURRENCY})"
     )
 
 
@@ -399,28 +420,48 @@ def test_random_bodies_never_break_the_item_rules(client, db, own_item, method, 
     )
     after = list(db.items.find())
     answer = response.get_json()
-    assert response.status_code < 500, answer
+    request_name = f"{method} {url} {body!r}"[:300]
+    assert response.status_code < 500, (
+        f"{request_name} should never be a server error; it answered {said(response)}"
+        f" ({STRICT_BODIES})"
+    )
     for document in after:
-        assert_item_rules(document)
+        assert_item_rules(document, STRICT_BODIES)
     if not accepted(method, body):
-        assert 400 <= response.status_code < 500, answer
-        assert isinstance(answer["error"], str), "a refused body gets an error that says why"
-        assert after == before, "a refused body changes nothing"
+        assert 400 <= response.status_code < 500, (
+            f"{request_name} should be refused; it answered {said(response)} ({STRICT_BODIES})"
+        )
+        assert isinstance(answer, dict), (
+            f"a refused body gets a JSON error that says why ({STRICT_BODIES})"
+        )
+        assert isinstance(answer.get("error"), str), (
+            f"a refused body gets an error that says why ({STRICT_BODIES})"
+        )
+        assert after == before, f"a refused body changes nothing ({STRICT_BODIES})"
         return
-    assert response.status_code == (201 if method == "POST" else 200), answer
-    assert set(answer) == API_KEYS, "the answer is the item: its fields and no owner_id"
-    (document,) = [document for document in after if str(document["_id"]) == answer["_id"]]
+    status = 201 if method == "POST" else 200
+    assert response.status_code == status, (
+        f"{request_name} should answer {status}; it answered {said(response)} ({STRICT_BODIES})"
+    )
+    assert set(answer) == API_KEYS, (
+        f"the answer is the item: its fields and no owner_id, not {answer} ({STRICT_BODIES})"
+    )
+    matching = [document for document in after if str(document["_id"]) == answer["_id"]]
+    assert len(matching) == 1, f"the answer's _id is the stored item's ({STRICT_BODIES})"
+    document = matching[0]
     previous = next((old for old in before if old["_id"] == document["_id"]), None)
     assert (document["title"], document["done"]) == expected_fields(method, body, previous), (
-        "the fields stored are those the rules give"
+        f"the fields stored are those the rules give ({STRICT_BODIES})"
     )
     assert (answer["title"], answer["done"]) == (document["title"], document["done"]), (
-        "the answer says what was stored"
+        f"the answer says what was stored ({STRICT_BODIES})"
     )
-    assert document["owner_id"] == own_item, "the owner never changes"
+    assert document["owner_id"] == own_item, f"the owner never changes ({STRICT_BODIES})"
     if previous is not None:
-        assert document["created_at"] == previous["created_at"], "created_at never changes"
+        assert document["created_at"] == previous["created_at"], (
+            f"created_at never changes ({STRICT_BODIES})"
+        )
     others_before = [old for old in before if old["_id"] != document["_id"]]
     assert [old for old in after if old["_id"] != document["_id"]] == others_before, (
-        "no other item changes"
+        f"no other item changes ({STRICT_BODIES})"
     )

@@ -1,8 +1,9 @@
 """The front end in a real browser (Chromium through Playwright), against each step's server."""
 
 # Every check serves its step on 127.0.0.1 with a fresh database and drives a fresh page, as a
-# learner's browser would. `pytest -m browser --screenshots docs/screenshots` keeps a picture of
-# each step's page; `pytest -m "not browser"` leaves these checks out.
+# learner's browser would. The checks marked `screenshot` take WORKSHOP.md's pictures, on the
+# demo database a learner's first `make run` shows: `make screenshots` runs them with
+# `--screenshots docs/screenshots`. `pytest -m "not browser"` leaves these checks out.
 
 import re
 
@@ -21,10 +22,13 @@ from browser_support import (
     expect,
     expect_login_page,
     expect_read_only_list,
+    fill_account_form,
     find_chromium,
     item_row,
     register,
     row_by_id,
+    save_picture,
+    send_account_form,
     stored_items,
     submit_account_form,
 )
@@ -38,16 +42,22 @@ SCRIPT_TITLE = "<img src=x onerror=window.pwned=1>"
 # The class of a row whose title is being edited.
 EDITING = re.compile(r"\bediting\b")
 ID_ATTRIBUTE = "WORKSHOP.md, Step 05 · The pitfalls: the login check, raw ids, and idAttribute"
+# The step's embedded database with its demo data, as on a learner's first `make run`.
+DEMO_DATABASE = pytest.mark.parametrize(
+    "app_config", [{"MONGO_CLIENT": None}], ids=["demo-database"]
+)
+# What the step 05 picture adds to the demo items.
+NEW_TITLE = "Add an item of my own"
 
 
 # Fixtures -------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
-def browser():
-    """One Chromium for the whole run; skips (fails under CI) when there is none."""
-    expect.set_options(timeout=TIMEOUT_MS)
-    with chromium() as browser:
+def browser(pytestconfig):
+    """One Chromium for the whole run; skips if there is none (fails under CI, --screenshots)."""
+    with chromium(required=bool(pytestconfig.getoption("--screenshots"))) as browser:
+        expect.set_options(timeout=TIMEOUT_MS)
         yield browser
 
 
@@ -112,11 +122,12 @@ def api_requests(page):
 
 @pytest.fixture
 def screenshot(page, screenshot_dir, step_dir):
-    """Save the page as stepNN.png, whole."""
+    """Save the page as stepNN.png, or stepNN-NAME.png for another page of the step."""
 
-    def take():
-        path = screenshot_dir / f"step{from_step(step_dir, 'STEP_NUMBER')}.png"
-        page.screenshot(path=path, full_page=True, animations="disabled")
+    def take(name=None):
+        number = from_step(step_dir, "STEP_NUMBER")
+        filename = f"step{number}-{name}.png" if name else f"step{number}.png"
+        save_picture(page, screenshot_dir / filename)
 
     return take
 
@@ -125,15 +136,19 @@ def screenshot(page, screenshot_dir, step_dir):
 
 
 @pytest.mark.parametrize(
-    ("ci", "outcome"),
-    [("true", pytest.fail.Exception), ("", pytest.skip.Exception)],
-    ids=["fails-under-ci", "skips-elsewhere"],
+    ("ci", "required", "outcome"),
+    [
+        ("true", False, pytest.fail.Exception),
+        ("", False, pytest.skip.Exception),
+        ("", True, pytest.fail.Exception),
+    ],
+    ids=["fails-under-ci", "skips-elsewhere", "fails-when-screenshots-are-asked-for"],
 )
-def test_missing_browser_says_how_to_install_it(monkeypatch, tmp_path, ci, outcome):
+def test_missing_browser_says_how_to_install_it(monkeypatch, tmp_path, ci, required, outcome):
     monkeypatch.setenv("CI", ci)
     monkeypatch.setenv("CHROMIUM", str(tmp_path / "no-chrome-here"))
     with pytest.raises(outcome, match=r"apt-get install chromium.*CHROMIUM=/path/to/chrome"):
-        find_chromium()
+        find_chromium(required)
 
 
 def test_chromium_variable_picks_the_browser(monkeypatch, tmp_path):
@@ -147,6 +162,7 @@ def test_chromium_variable_picks_the_browser(monkeypatch, tmp_path):
 
 
 @pytest.mark.steps(1, 1)
+@pytest.mark.screenshot
 def test_step01_shows_the_intro_and_no_list(page, step_dir, api_requests, screenshot):
     page.goto("/")
     banner = f"Step {from_step(step_dir, 'STEP_NUMBER')} · {from_step(step_dir, 'STEP_TITLE')}"
@@ -158,7 +174,7 @@ def test_step01_shows_the_intro_and_no_list(page, step_dir, api_requests, screen
 
 
 @pytest.mark.steps(2, 3)
-def test_steps_02_03_show_the_stored_items_read_only(page, db, screenshot):
+def test_steps_02_03_show_the_stored_items_read_only(page, db):
     items = [("Read the workshop", True), ("Build the front end", False), ("Serve it", False)]
     for minute, (title, done) in enumerate(items):
         store_item(db, title, minute, done=done)
@@ -178,16 +194,33 @@ def test_steps_02_03_show_the_stored_items_read_only(page, db, screenshot):
         "the page shows the encoder's dates as the same instants"
     )
     expect(page.locator("#current-user")).to_have_count(0)
+
+
+@pytest.mark.steps(2, 3)
+@pytest.mark.screenshot
+@DEMO_DATABASE
+def test_steps_02_03_show_the_demo_items_on_a_first_run(page, step_dir, screenshot):
+    page.goto("/")
+    expect_read_only_list(page, from_step(step_dir, "DEMO_TITLES"))
     screenshot()
 
 
-@pytest.mark.steps(4, 4)
-@pytest.mark.parametrize("app_config", [{"MONGO_CLIENT": None}], ids=["demo-database"])
-def test_step04_logs_in_then_shows_the_list_read_only(page, live_url, step_dir, screenshot):
-    demo_username = from_step(step_dir, "DEMO_USERNAME")
+def demo_login_form(page, live_url, step_dir):
+    """Open the site, which sends the browser to its login form; fill it in as the demo account."""
     page.goto("/")
     expect_login_page(page, live_url, "/")
-    submit_account_form(page, demo_username, from_step(step_dir, "DEMO_PASSWORD"))
+    username, password = from_step(step_dir, "DEMO_USERNAME"), from_step(step_dir, "DEMO_PASSWORD")
+    return fill_account_form(page, username, password)
+
+
+@pytest.mark.steps(4, 4)
+@pytest.mark.screenshot
+@DEMO_DATABASE
+def test_step04_logs_in_then_shows_the_list_read_only(page, live_url, step_dir, screenshot):
+    demo_username = from_step(step_dir, "DEMO_USERNAME")
+    login_form = demo_login_form(page, live_url, step_dir)
+    screenshot("login")
+    send_account_form(login_form)
     expect(page).to_have_url(f"{live_url}/")
     expect(page.locator("#current-user")).to_have_text(demo_username)
     expect(page.locator("form#logout button[type=submit]")).to_be_visible()
@@ -214,14 +247,15 @@ def test_account_pages_log_no_console_errors(page):
     for path in ["/register", "/login"]:
         # Chromium asks for the icon after the page has loaded: wait until all is quiet.
         page.goto(path, wait_until="networkidle")
-    assert watch.problems() == [], "the account pages log no console errors"
+    problems = watch.problems()
+    assert problems == [], "the account pages log no console errors:\n" + "\n".join(problems)
 
 
 # Step 05: the full REST API -------------------------------------------------------------------
 
 
 @pytest.mark.steps(5, 5)
-def test_step05_add_edit_toggle_delete_and_reload(page, db, api_requests, screenshot):
+def test_step05_add_edit_toggle_delete_and_reload(page, db, api_requests):
     register(page)
     expect(page.locator(".items-empty")).to_have_text("No items yet.")
     for title in ["Buy milk", "Walk the dog", "Write the checks"]:
@@ -251,7 +285,6 @@ def test_step05_add_edit_toggle_delete_and_reload(page, db, api_requests, screen
     expect(titles).to_have_text(["Write the checks", "Buy oat milk"])
     expect(milk.locator(".item-toggle")).to_be_checked()
     expect(item_row(page, "Write the checks").locator(".item-toggle")).not_to_be_checked()
-    screenshot()
 
     milk_url, dog_url = f"/api/items/{milk_id}", f"/api/items/{dog_id}"
     assert api_requests.calls == [
@@ -273,6 +306,24 @@ def test_step05_add_edit_toggle_delete_and_reload(page, db, api_requests, screen
     assert {item["owner_id"] for item in db.items.find()} == {user["_id"]}, (
         "every item belongs to the user who made it"
     )
+
+
+@pytest.mark.steps(5, 5)
+@pytest.mark.screenshot
+@DEMO_DATABASE
+def test_step05_demo_account_adds_an_item_and_ticks_one(page, live_url, step_dir, screenshot):
+    send_account_form(demo_login_form(page, live_url, step_dir))
+    demo_titles = from_step(step_dir, "DEMO_TITLES")
+    titles = page.locator("li.item .item-title")
+    expect(titles).to_have_text(demo_titles)
+    assert add_item(page, NEW_TITLE).status == 201, "the demo account can add an item"
+    ticked = item_row(page, demo_titles[0]).locator(".item-toggle")
+    with api_answer(page, "PATCH") as answer:
+        ticked.click()
+    assert answer.value.status == 200, "the demo account can tick its items"
+    expect(titles).to_have_text([NEW_TITLE, *demo_titles])
+    expect(ticked).to_be_checked()
+    screenshot()
 
 
 @pytest.mark.steps(5, 5)

@@ -1,17 +1,25 @@
-"""Your own MongoDB: a database per step, `flask init-db [--demo]`, and indexes that never miss."""
+"""Your own MongoDB: a database per step, `flask init-db [--demo]`, and indexes that never miss.
+
+WORKSHOP.md teaches all three in "The embedded database, or your own MongoDB"; each message
+names it, and the step section of the module it is in.
+"""
 
 import mongomock
 import pymongo
 import pytest
 from pymongo.errors import ServerSelectionTimeoutError
 
+from answers import expect_status, said, step_code
 from mongo_servers import answers, real_server_only, secantus_server
+from sections import METHODVIEW, STEP02_MODULES, STEP04_MODULES
 from servers import free_port, started
-from support import ROOT, AuthActions, checks_config, from_step
+from support import ROOT, checks_config, from_step
 
-pytestmark = pytest.mark.steps(2, 5)
+pytestmark = [pytest.mark.steps(2, 5), pytest.mark.hardening]
 
-OWN_MONGODB = "WORKSHOP.md, The embedded database, or your own MongoDB"
+OWN_MONGODB = 'see "The embedded database, or your own MongoDB" in WORKSHOP.md'
+UNIQUE_USERNAME = (("username", 1),)
+LIST_PAGE = (("owner_id", 1), ("created_at", -1), ("_id", -1))
 
 
 def everything_in(db):
@@ -19,9 +27,30 @@ def everything_in(db):
     return {name: list(db[name].find().sort("_id")) for name in db.list_collection_names()}
 
 
+def indexes(db):
+    """Each index of the users and items collections: (collection, its keys, whether unique)."""
+    return {
+        (name, tuple(info["key"]), bool(info.get("unique")))
+        for name in ("users", "items")
+        for info in db[name].index_information().values()
+    }
+
+
 def init_db(app, *options):
-    """Run `flask init-db` with options on the app; return Click's result."""
+    """Run `flask init-db` with options on the app, which must have it; return Click's result."""
+    assert "init-db" in app.cli.commands, (
+        "from step 02 on, demo.py adds a `flask init-db [--demo]` command to the app"
+        f"; {OWN_MONGODB} ({STEP02_MODULES})"
+    )
     return app.test_cli_runner().invoke(args=["init-db", *options])
+
+
+def succeeded(result, command):
+    """Fail, saying what it printed or raised, unless a command ran to a good end."""
+    assert result.exit_code == 0, (
+        f"`{command}` should succeed on a real MongoDB; it printed {result.output.strip()!r}"
+        f" and raised {result.exception!r}; {OWN_MONGODB} ({STEP02_MODULES})"
+    )
 
 
 # --- A database per step -------------------------------------------------------------------------
@@ -32,13 +61,16 @@ def test_each_step_has_a_database_of_its_own(step_app_module, step_dir, monkeypa
     config = checks_config(mongomock.MongoClient(tz_aware=True))
     monkeypatch.delenv("MONGO_DBNAME", raising=False)
     number = from_step(step_dir, "STEP_NUMBER")
-    assert step_app_module.create_app(config).config["MONGO_DBNAME"] == f"workshop_{number}", (
-        f"step {number} keeps its data in a database of its own, workshop_{number}, so that"
-        f" steps on one server never see each other's data ({OWN_MONGODB})"
+    with step_code("create_app(test_config)", STEP02_MODULES):
+        name = step_app_module.create_app(config).config.get("MONGO_DBNAME")
+        monkeypatch.setenv("MONGO_DBNAME", "elsewhere")
+        named = step_app_module.create_app(config).config.get("MONGO_DBNAME")
+    assert name == f"workshop_{number}", (
+        f"step {number} keeps its data in a database of its own, workshop_{number}, not {name!r}:"
+        f" steps on one server never see each other's data; {OWN_MONGODB} ({STEP02_MODULES})"
     )
-    monkeypatch.setenv("MONGO_DBNAME", "elsewhere")
-    assert step_app_module.create_app(config).config["MONGO_DBNAME"] == "elsewhere", (
-        "MONGO_DBNAME from the environment names another database"
+    assert named == "elsewhere", (
+        f"MONGO_DBNAME from the environment names another database ({STEP02_MODULES})"
     )
 
 
@@ -47,48 +79,41 @@ def test_each_step_has_a_database_of_its_own(step_app_module, step_dir, monkeypa
 
 def test_init_db_refuses_the_embedded_database(make_app):
     result = init_db(make_app(MONGO_CLIENT=None, MONGO_URI=""), "--demo")
-    assert result.exit_code != 0, (
-        "`flask init-db` refuses when MONGO_URI is unset or empty: the embedded database dies"
-        f" with the command ({OWN_MONGODB})"
+    refusal = (
+        "`flask init-db` refuses when MONGO_URI is unset or empty, saying so in one line: the"
+        f" embedded database dies with the command; {OWN_MONGODB} ({STEP02_MODULES})"
     )
-    assert "MONGO_URI" in result.output, "the refusal says that MONGO_URI is missing"
-    assert len(result.output.strip().splitlines()) == 1, "in one line, not a traceback"
+    assert result.exit_code != 0, refusal
+    assert "MONGO_URI" in result.output, refusal
+    assert len(result.output.strip().splitlines()) == 1, (
+        f"init-db refuses in one line, not {result.output!r} ({STEP02_MODULES})"
+    )
 
 
 def test_init_db_alone_adds_no_data(app, db):
-    result = init_db(app)
-    assert result.exit_code == 0, result.output
-    assert db.items.count_documents({}) == 0, "without --demo, init-db adds no item"
-    assert db.users.count_documents({}) == 0, "without --demo, init-db adds no account"
-
-
-def test_init_db_demo_adds_the_demo_data_once(app, db, step_dir):
-    first = init_db(app, "--demo")
-    assert first.exit_code == 0, first.output
-    titles = sorted(item["title"] for item in db.items.find())
-    assert titles == sorted(from_step(step_dir, "DEMO_TITLES")), (
-        f"`flask init-db --demo` adds the demo items ({OWN_MONGODB})"
+    succeeded(init_db(app), "flask init-db")
+    assert db.items.count_documents({}) == db.users.count_documents({}) == 0, (
+        f"without --demo, init-db adds no item and no account ({STEP02_MODULES})"
     )
-    auth = AuthActions(app)
+
+
+def test_init_db_demo_adds_the_demo_data_once(app, db, auth, step_dir):
+    succeeded(init_db(app, "--demo"), "flask init-db --demo")
+    titles = sorted(item.get("title") for item in db.items.find())
+    assert titles == sorted(from_step(step_dir, "DEMO_TITLES")), (
+        f"`flask init-db --demo` adds the demo items, not {titles}"
+        f"; {OWN_MONGODB} ({STEP02_MODULES})"
+    )
     if auth.enabled:
         demo = from_step(step_dir, "DEMO_USERNAME"), from_step(step_dir, "DEMO_PASSWORD")
-        assert auth.login(*demo).status_code == 302, "from step 04 on, the demo account logs in"
+        expect_status(auth.login(*demo), 302, "the demo account's login", STEP04_MODULES)
         auth.logout()
     after_first = everything_in(db)
-    second = init_db(app, "--demo")
-    assert second.exit_code == 0, second.output
+    succeeded(init_db(app, "--demo"), "flask init-db --demo")
     assert everything_in(db) == after_first, (
-        "a second `flask init-db --demo` changes nothing: what is there already stays as it is"
+        "a second `flask init-db --demo` changes nothing: a demo item or account that is there"
+        f" already is left as it is; {OWN_MONGODB} ({STEP02_MODULES})"
     )
-
-
-def indexes(db):
-    """The keys of every index of the users and items collections, and whether each is unique."""
-    return {
-        (name, tuple(info["key"]), bool(info.get("unique")))
-        for name in ("users", "items")
-        for info in db[name].index_information().values()
-    }
 
 
 @pytest.mark.steps(4, 5)
@@ -96,26 +121,37 @@ def test_init_db_makes_the_indexes(app, db, step_dir):
     # The app made them at start-up: once they are dropped, only init-db can make them again.
     db.users.drop_indexes()
     db.items.drop_indexes()
-    result = init_db(app)
-    assert result.exit_code == 0, result.output
+    succeeded(init_db(app), "flask init-db")
     made = indexes(db)
-    assert ("users", (("username", 1),), True) in made, (
-        f"`flask init-db` makes the unique index on users.username ({OWN_MONGODB})"
+    assert ("users", UNIQUE_USERNAME, True) in made, (
+        "`flask init-db` makes the unique index on users.username"
+        f"; {OWN_MONGODB} ({STEP04_MODULES})"
     )
     if from_step(step_dir, "STEP_NUMBER") >= "05":
-        assert ("items", (("owner_id", 1), ("created_at", -1), ("_id", -1)), False) in made, (
-            "from step 05 on, init-db makes the list page's index (owner_id, created_at, _id)"
+        assert ("items", LIST_PAGE, False) in made, (
+            f"from step 05 on, init-db makes the list page's index (owner_id, created_at, _id)"
+            f"; {OWN_MONGODB} ({METHODVIEW})"
         )
     before = everything_in(db)
-    assert init_db(app).exit_code == 0, "init-db runs again"
-    assert (indexes(db), everything_in(db)) == (made, before), "a second init-db changes nothing"
+    succeeded(init_db(app), "flask init-db")
+    assert (indexes(db), everything_in(db)) == (made, before), (
+        f"a second init-db changes nothing; {OWN_MONGODB} ({STEP04_MODULES})"
+    )
 
 
 # --- Indexes that are there before the first registration ---------------------------------------
 
+LAZY_INDEX = (
+    "the unique index on users.username exists before the first registration is stored, even"
+    " when MongoDB was down as the app started: get_db() makes it on first use, and tries again"
+    f" after a failure; {OWN_MONGODB} ({STEP04_MODULES})"
+)
+
 
 @pytest.mark.steps(4, 5)
-def test_unique_username_holds_when_the_database_was_down_at_start(make_app, mongo_client):
+def test_unique_username_holds_when_the_database_was_down_at_start(
+    make_app, mongo_client, auth_actions
+):
     # The class of the client's collections: mongomock's, or pymongo's on a real server.
     collection_class = type(mongo_client["any"].users)
 
@@ -126,40 +162,36 @@ def test_unique_username_holds_when_the_database_was_down_at_start(make_app, mon
         # No index can be made while the app starts, nor for the first registration.
         outage.setattr(collection_class, "create_index", down)
         app = make_app()
-        assert AuthActions(app).register().status_code == 503, (
-            "no registration is stored before the unique index exists: while it cannot be made"
-            " (the database is down), registering is a 503"
-        )
-    first, second = AuthActions(app).register(), AuthActions(app).register()
-    assert first.status_code == 302, "once the database answers, registering works"
+        during = auth_actions(app).register()
+    first, second = auth_actions(app).register(), auth_actions(app).register()
+    assert during.status_code == 503, (
+        f"while the index cannot be made, POST /register is a 503, not {said(during)}: {LAZY_INDEX}"
+    )
+    assert first.status_code == 302, f"POST /register answered {said(first)} ({STEP04_MODULES})"
     assert second.status_code == 409, (
-        "the unique index on users.username is made once the database answers, before the"
-        " first registration is stored: get_db() makes it on first use, and tries again after"
-        f" a failure ({OWN_MONGODB})"
+        f"the same name registered twice answered {said(second)}: {LAZY_INDEX}"
     )
 
 
 @pytest.mark.slow
 @pytest.mark.steps(4, 5)
 def test_unique_username_holds_when_mongodb_starts_after_the_app(
-    make_app, mongo_server, monkeypatch
+    make_app, mongo_server, auth_actions, monkeypatch
 ):
     real_server_only(mongo_server, needs_secantus=True)
     # pymongo looks for a server every 0.5 s whatever the timeout: look every 10 ms instead.
     monkeypatch.setattr(pymongo.common, "MIN_HEARTBEAT_INTERVAL", 0.01)
     port = free_port()
-    app = make_app(
-        MONGO_CLIENT=None, MONGO_URI=f"mongodb://127.0.0.1:{port}/", MONGO_TIMEOUT_MS=500
-    )
-    try:
+    uri = f"mongodb://127.0.0.1:{port}/"
+    with pymongo.MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=500) as client:
+        # Nothing listens at uri yet: the app starts without its indexes.
+        app = make_app(MONGO_CLIENT=client)
         with secantus_server(port=port):
-            first, second = AuthActions(app).register(), AuthActions(app).register()
-    finally:
-        app.extensions["mongo_db"].client.close()
-    assert first.status_code == 302, "once MongoDB is up, registering works"
+            first, second = auth_actions(app).register(), auth_actions(app).register()
+    assert first.status_code == 302, f"POST /register answered {said(first)} ({STEP04_MODULES})"
     assert second.status_code == 409, (
-        "a MongoDB that starts after the app still gets the unique index on users.username"
-        f" before the first registration ({OWN_MONGODB})"
+        f"with MongoDB started after the app, the same name registered twice answered"
+        f" {said(second)}: {LAZY_INDEX}"
     )
 
 

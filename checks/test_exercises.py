@@ -14,8 +14,15 @@ import pytest
 import simplejson
 from bson import Decimal128, ObjectId
 
+from answers import assert_json_error, json_body, listed_items, redirect_target
 from exercise_patches import EXERCISES_DIR, EXTENSIONS, PITFALLS, exercise_copy
-from support import SITE_HEADERS, USERNAME, AuthActions, from_step, step_module, store_item
+from sections import (
+    COUNT_EXERCISE,
+    DONE_FILTER_EXERCISE,
+    LOGOUT_EVERYWHERE_EXERCISE,
+    MORE_TYPES_EXERCISE,
+)
+from support import SITE_HEADERS, USERNAME, from_step, step_module, store_item
 
 
 @pytest.fixture
@@ -58,17 +65,21 @@ def test_every_pitfall_names_a_check_that_exists():
 def test_count_says_how_many_items_there_are(client, db):
     for minute, title in enumerate(["older", "newer", "newest"]):
         store_item(db, title, minute)
-    body = client.get("/api/items/").get_json()
-    assert body.get("count") == 3, 'the list should say {"items": [...], "count": 3}'
-    assert [item["title"] for item in body["items"]] == ["newest", "newer", "older"], (
-        "the count leaves the list as it was"
+    body = json_body(client.get("/api/items/"), "GET /api/items/", COUNT_EXERCISE)
+    assert body.get("count") == 3, (
+        f'the list should say {{"items": [...], "count": 3}} ({COUNT_EXERCISE})'
+    )
+    titles = [item.get("title") for item in listed_items(client, COUNT_EXERCISE)]
+    assert titles == ["newest", "newer", "older"], (
+        f"the count leaves the list as it was ({COUNT_EXERCISE})"
     )
 
 
 @pytest.mark.steps(2, 2)
 def test_count_of_no_items_is_zero(client):
-    assert client.get("/api/items/").get_json() == {"items": [], "count": 0}, (
-        'no items: {"items": [], "count": 0}'
+    body = json_body(client.get("/api/items/"), "GET /api/items/", COUNT_EXERCISE)
+    assert body == {"items": [], "count": 0}, (
+        f'no items: {{"items": [], "count": 0}} ({COUNT_EXERCISE})'
     )
 
 
@@ -84,34 +95,38 @@ MORE_TYPES_JSON = {"price": "12.50", "reference": "12345678-1234-5678-1234-56781
 def test_encoder_writes_decimals_and_uuids_as_text(solution):
     encoded = simplejson.dumps(MORE_TYPES, cls=from_step(solution, "MongoDocumentEncoder"))
     assert simplejson.loads(encoded) == MORE_TYPES_JSON, (
-        "the encoder writes a Decimal128 and a UUID as text"
+        f"the encoder writes a Decimal128 and a UUID as text ({MORE_TYPES_EXERCISE})"
     )
 
 
 @pytest.mark.steps(3, 3)
 def test_json_provider_writes_decimals_and_uuids_as_text(app):
-    assert app.json.loads(app.json.dumps(MORE_TYPES)) == MORE_TYPES_JSON, "so does app.json"
+    assert app.json.loads(app.json.dumps(MORE_TYPES)) == MORE_TYPES_JSON, (
+        f"app.json writes a Decimal128 and a UUID as text too ({MORE_TYPES_EXERCISE})"
+    )
 
 
 @pytest.mark.steps(3, 3)
 def test_decimal_prices_keep_every_digit_in_the_api(client, db):
     # 0.1 + 0.2 as a float is 0.30000000000000004: text keeps the decimal exact.
     store_item(db, "milk", price=Decimal128("0.30"))
-    (item,) = client.get("/api/items/").get_json()["items"]
-    assert item["price"] == "0.30", "the price keeps every digit, as text"
+    items = listed_items(client, MORE_TYPES_EXERCISE)
+    assert len(items) == 1, f"GET /api/items/ lists the one item stored ({MORE_TYPES_EXERCISE})"
+    assert items[0].get("price") == "0.30", (
+        f"the price keeps every digit, as text ({MORE_TYPES_EXERCISE})"
+    )
 
 
 # --- 04: log out everywhere (exercises/04_auth/logout_everywhere.patch) -------------------------
 
 
 @pytest.fixture
-def devices(app, auth, user):
+def devices(app, auth, auth_actions, user):
     """The learner logged in on a laptop and a phone, and someone else logged in too."""
-    laptop, phone, someone = auth, AuthActions(app), AuthActions(app)
+    laptop, phone, someone = auth, auth_actions(app), auth_actions(app)
     for device in (laptop, phone):
-        assert device.login().status_code == 302, "arrange: the login form should log in"
-    someone.register("someone")
-    assert someone.logged_in_as() == "someone", "arrange: someone else is logged in"
+        redirect_target(device.login(), "POST /login", LOGOUT_EVERYWHERE_EXERCISE)
+    redirect_target(someone.register("someone"), "POST /register", LOGOUT_EVERYWHERE_EXERCISE)
     return laptop, phone, someone
 
 
@@ -119,11 +134,19 @@ def devices(app, auth, user):
 def test_logout_everywhere_ends_every_login_of_the_user(db, devices):
     laptop, phone, someone = devices
     response = laptop.client.post("/logout/everywhere")
-    assert response.status_code == 302, "POST /logout/everywhere should redirect to /login"
-    assert response.headers["Location"] == "/login", "then goes to the login form"
-    assert (laptop.logged_in_as(), phone.logged_in_as()) == (None, None), "both devices log out"
-    assert someone.logged_in_as() == "someone", "other users stay logged in"
-    assert db.logins.count_documents({"username": USERNAME}) == 0, "no login of the user is left"
+    target = redirect_target(response, "POST /logout/everywhere", LOGOUT_EVERYWHERE_EXERCISE)
+    assert target == ("/login", {}), (
+        f"then goes to the login form, /login ({LOGOUT_EVERYWHERE_EXERCISE})"
+    )
+    assert (laptop.logged_in_as(), phone.logged_in_as()) == (None, None), (
+        f"both devices log out ({LOGOUT_EVERYWHERE_EXERCISE})"
+    )
+    assert someone.logged_in_as() == "someone", (
+        f"other users stay logged in ({LOGOUT_EVERYWHERE_EXERCISE})"
+    )
+    assert db.logins.count_documents({"username": USERNAME}) == 0, (
+        f"no login of the user is left in the logins collection ({LOGOUT_EVERYWHERE_EXERCISE})"
+    )
 
 
 @pytest.mark.steps(4, 4)
@@ -135,9 +158,12 @@ def test_logout_everywhere_ends_every_login_of_the_user(db, devices):
 def test_logout_everywhere_is_a_same_site_post(db, devices, method, headers, status):
     laptop, phone, _ = devices
     response = laptop.client.open("/logout/everywhere", method=method, headers=headers)
-    assert response.status_code in status, "like /logout: POST only, and from this site only"
+    assert response.status_code in status, (
+        f"like /logout: POST only, and from this site only; {method} answered"
+        f" {response.status_code} ({LOGOUT_EVERYWHERE_EXERCISE})"
+    )
     assert (laptop.logged_in_as(), phone.logged_in_as()) == (USERNAME, USERNAME), (
-        "both devices stay logged in"
+        f"both devices stay logged in ({LOGOUT_EVERYWHERE_EXERCISE})"
     )
 
 
@@ -145,8 +171,10 @@ def test_logout_everywhere_is_a_same_site_post(db, devices, method, headers, sta
 def test_logout_everywhere_without_a_login_changes_nothing(app, db, devices):
     before = list(db.logins.find())
     response = app.test_client().post("/logout/everywhere")
-    assert response.status_code == 302, "without a login, /logout/everywhere just redirects"
-    assert list(db.logins.find()) == before, "and ends nobody's login"
+    redirect_target(response, "POST /logout/everywhere without a login", LOGOUT_EVERYWHERE_EXERCISE)
+    assert list(db.logins.find()) == before, (
+        f"without a login, /logout/everywhere ends nobody's login ({LOGOUT_EVERYWHERE_EXERCISE})"
+    )
 
 
 # --- 05: a done filter on the list (exercises/05_methodview/done_filter.patch) ------------------
@@ -174,16 +202,12 @@ def mixed_items(db, logged_in_user):
     ids=["no-filter", "done", "not-done", "with-limit", "with-offset"],
 )
 def test_done_filters_the_list(client, mixed_items, query, titles):
-    response = client.get(f"/api/items/{query}")
-    assert response.status_code == 200, "GET /api/items/ with a done filter answers the list"
-    listed = [item["title"] for item in response.get_json()["items"]]
-    assert listed == titles, f"GET /api/items/{query} should list {titles}"
+    listed = [item.get("title") for item in listed_items(client, DONE_FILTER_EXERCISE, query)]
+    assert listed == titles, f"GET /api/items/{query} should list {titles} ({DONE_FILTER_EXERCISE})"
 
 
 @pytest.mark.steps(5, 5)
 @pytest.mark.parametrize("value", ["yes", "True", "1", "", "null"])
 def test_other_done_values_are_refused(client, mixed_items, value):
     response = client.get("/api/items/", query_string={"done": value})
-    assert response.status_code == 400, f"?done={value} should be refused with 400"
-    assert response.mimetype == "application/json", "an error in JSON"
-    assert response.get_json()["error"], "that says what is wrong"
+    assert_json_error(response, 400, f"GET /api/items/?done={value}", DONE_FILTER_EXERCISE)

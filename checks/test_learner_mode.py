@@ -6,8 +6,12 @@ import sys
 
 import pytest
 
+from learner_probe import probe
+from learner_report import POINTER
 from servers import run
 from support import ROOT
+
+REPORT = r"{folder} +{status} +technique (\d+)/(\d+) · hardening (\d+)/(\d+)"
 
 
 @pytest.mark.slow
@@ -17,8 +21,78 @@ def test_progress_shows_each_rebuilt_step_and_what_to_fix_first(tmp_path):
     shutil.copytree(ROOT / "steps" / "02_jsonify", tmp_path / "03_encoder")
     result = run([sys.executable, "checks/progress.py", str(tmp_path)], cwd=ROOT)
     lines = result.stdout.splitlines()
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert re.fullmatch(r"01_index +done +(\d+)/\1 checks pass", lines[0]), lines
-    assert re.fullmatch(r"03_encoder +not yet +\d+/\d+ checks pass", lines[1]), lines
-    assert "first to fix: " in lines[2], "the first failure is said"
+    assert result.returncode == 0, "a report is not an error:\n" + result.stdout + result.stderr
+    done = re.fullmatch(REPORT.format(folder="01_index", status="done"), lines[0])
+    assert done, lines
+    assert done[1] == done[2], "every technique check of step 01 passes"
+    not_yet = re.fullmatch(REPORT.format(folder="03_encoder", status="not yet"), lines[1])
+    assert not_yet, lines
+    assert not_yet[1] != not_yet[2], "step 03's technique is not done"
+    assert "first to fix: test_encoder_writes_mongo_types: " in lines[2], "the first failure"
     assert "has no encoder.py, which this step needs" in lines[2], "in plain words"
+    assert POINTER.search(lines[2]), "with where to read"
+
+
+@pytest.mark.slow
+def test_learner_mode_ends_with_the_same_report(tmp_path):
+    shutil.copytree(ROOT / "steps" / "02_jsonify", tmp_path / "03_encoder")
+    command = ["checks/test_03_encoder.py", "--step-dir", str(tmp_path / "03_encoder")]
+    result = run([sys.executable, "-m", "pytest", *command, "-p", "no:cacheprovider"], cwd=ROOT)
+    lines = result.stdout.strip().splitlines()
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert re.fullmatch(REPORT.format(folder="03_encoder", status="not yet"), lines[-2]), lines
+    assert "first to fix: test_encoder_writes_mongo_types: " in lines[-1], lines
+
+
+# What learner mode says when it cannot check a folder: (folder to make, command, its message).
+TRAPS = {
+    "extension-checks-on-a-step-folder": (
+        "04_auth",
+        ["checks/test_exercises.py"],
+        "test_exercises.py checks each extension exercise on a folder named after it"
+        " (04_logout_everywhere), and 04_auth is not one",
+    ),
+    "another-steps-check-file": (
+        "03_encoder",
+        ["checks/test_04_login.py"],
+        "test_04_login.py checks steps 04 to 05, and 03_encoder is a step 03 folder",
+    ),
+    "folder-not-named-like-a-step": (
+        "my_step",
+        ["checks"],
+        "the folder's name says which step it is, NN_name (04_auth), and my_step does not",
+    ),
+    "no-such-folder": (None, ["checks"], "there is no such folder"),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("folder_name", "command", "message"), TRAPS.values(), ids=TRAPS)
+def test_learner_mode_refuses_what_it_cannot_check_in_one_message(
+    tmp_path, folder_name, command, message
+):
+    folder = tmp_path / (folder_name or "04_auth")
+    if folder_name:
+        shutil.copytree(ROOT / "steps" / "03_encoder", folder)
+    options = ["--step-dir", str(folder), "-p", "no:cacheprovider"]
+    result = run([sys.executable, "-m", "pytest", *command, *options], cwd=ROOT)
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.stdout + result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR: ")]
+    assert len(errors) == 1, f"one error, not a run of failures:\n{result.stdout}{result.stderr}"
+    assert message in errors[0], errors[0]
+    assert " passed" not in result.stdout, "no check ran"
+
+
+@pytest.mark.slow
+def test_every_failure_a_learner_meets_says_what_and_where_to_read(tmp_path):
+    # Each step started from a copy of the one before, and each pitfall brought back: every
+    # failure says in words what is wrong and names its section of WORKSHOP.md.
+    found = probe(tmp_path)
+    bare = {
+        name: [f"{failure['nodeid']}: {failure['error']}: {failure['message']}" for failure in bare]
+        for name, (_, bare, _) in found.items()
+        if bare
+    }
+    assert bare == {}, "failures without words or without a pointer (learner_probe.py -v)"
+    silent = [name for name, (_, _, failed) in found.items() if not failed]
+    assert silent == [], "each start, and each pitfall's check, fails"

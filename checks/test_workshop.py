@@ -8,6 +8,9 @@
 #   against that step on the embedded database, and what they print must match what is shown
 #   (ids and times may differ).
 # - Every link and every path in backquotes exists, and so does every check named in them.
+# - `<!-- contract: steps/NN_name -->` right before a table, in a `### Contract` section of step
+#   NN: each row `| group | kind | what the checks require |` names things the step has, and
+#   together the boxes up to step NN name every name, setting and internal the checks read.
 
 import contextlib
 import os
@@ -15,14 +18,28 @@ import re
 import shlex
 import shutil
 import sys
+from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
 
+import bcrypt
+import mongomock
 import pytest
 
 from exercise_patches import EXTENSIONS, extension_folder_name, patched_step
 from mongo_servers import MAKE_MONGO_URI, make_mongo_stand_in
 from servers import http_status, run, serving, started
-from support import PASSWORD, ROOT, checks_config, step_module
+from support import (
+    CONFIG_KEYS,
+    FLASK_SETTINGS,
+    INTERNALS,
+    PASSWORD,
+    ROOT,
+    STEP_NAMES,
+    checks_config,
+    step_module,
+    step_number,
+)
 
 DOCUMENTS = ["README.md", "WORKSHOP.md"]
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```\n", re.MULTILINE | re.DOTALL)
@@ -336,3 +353,278 @@ def test_make_diff_shows_the_files_a_step_adds(step):
         assert content in result.stdout, (
             f"make diff STEP={step} should show {name}, new in this step, line by line (diff -N)"
         )
+
+
+# --- Contract boxes -----------------------------------------------------------------------------
+
+CONTRACT_MARKER = re.compile(r"^<!-- contract: (steps/\d\d_\w+) -->$", re.MULTILINE)
+CONTRACT_COLUMNS = ["group", "kind", "what the checks require"]
+CONTRACT_GROUPS = {"technique", "hardening"}
+CONTRACT_KINDS = {
+    "file",
+    "route",
+    "status",
+    "config",
+    "name",
+    "field",
+    "message",
+    "header",
+    "command",
+}
+# One or more items, each in backquotes, comma-separated.
+CONTRACT_ITEMS = re.compile(r"\s*`[^`]+`(\s*,\s*`[^`]+`)*\s*")
+# The steps whose section must have a box.
+STEPS_WITH_CONTRACTS = ["02", "03", "04", "05"]
+
+
+@dataclass
+class ContractRow:
+    """One row of a contract box: its group, its kind, its items, and where it is."""
+
+    group: str
+    kind: str
+    items: list
+    where: str
+
+
+def contract_boxes(text, document="WORKSHOP.md"):
+    """Return ({step folder: [ContractRow]}, [problems]) for the contract boxes of a document."""
+    lines = text.split("\n")
+    boxes, problems = {}, []
+    for match in CONTRACT_MARKER.finditer(text):
+        folder = match.group(1)
+        number = text.count("\n", 0, match.start())
+        where = f"{document}:{number + 1}"
+        headings = [line for line in lines[:number] if line.startswith(("## ", "### "))]
+        section = next((line for line in reversed(headings) if line.startswith("## ")), "")
+        if not section.startswith(f"## Step {folder[6:8]} · "):
+            problems.append(f"{where}: the box for {folder} is not in the section of its step")
+        if not headings or headings[-1] != "### Contract":
+            problems.append(f"{where}: the box for {folder} is not right under ### Contract")
+        table = []
+        for line in lines[number + 1 :]:
+            if not line.startswith("|"):
+                break
+            table.append([cell.strip() for cell in line.strip().strip("|").split("|")])
+        if not table or table[0] != CONTRACT_COLUMNS:
+            problems.append(f"{where}: the table's columns are | {' | '.join(CONTRACT_COLUMNS)} |")
+            continue
+        rows = boxes.setdefault(folder, [])
+        for offset, cells in enumerate(table[2:], start=number + 4):
+            row_where = f"{document}:{offset}"
+            if len(cells) != 3:
+                problems.append(f"{row_where}: a row has three cells")
+                continue
+            group, kind, items = cells
+            if group not in CONTRACT_GROUPS:
+                problems.append(f"{row_where}: the group is technique or hardening, not {group!r}")
+            if kind not in CONTRACT_KINDS:
+                problems.append(f"{row_where}: no kind {kind!r}; kinds: {sorted(CONTRACT_KINDS)}")
+            if not CONTRACT_ITEMS.fullmatch(items):
+                problems.append(f"{row_where}: each item in backquotes, comma-separated: {items}")
+            rows.append(ContractRow(group, kind, re.findall(r"`([^`]+)`", items), row_where))
+    return boxes, problems
+
+
+def own_app(step_dir, monkeypatch):
+    """A step's app with nothing but a database client given: its own settings, its own CLI."""
+    # Its defaults hash at bcrypt's cost 12 (0.2 s a hash): cost 4 keeps this fast.
+    real_gensalt = bcrypt.gensalt
+    monkeypatch.setattr(bcrypt, "gensalt", lambda rounds=12, prefix=b"2b": real_gensalt(4, prefix))
+    return step_module(step_dir, "app").create_app(
+        {"MONGO_CLIENT": mongomock.MongoClient(tz_aware=True)}
+    )
+
+
+def source_text(step_dir, patterns):
+    """The text of a step's files matching the glob patterns, joined."""
+    return "\n".join(
+        path.read_text() for pattern in patterns for path in sorted(Path(step_dir).glob(pattern))
+    )
+
+
+def item_holds(kind, item, step_dir, app):
+    """Tell whether one item of a contract box is true of the step folder and its app."""
+    if kind == "file":
+        return (Path(step_dir) / item).exists()
+    if kind == "route":
+        method, _, path = item.partition(" ")
+        return any(
+            rule.rule == path and method in rule.methods for rule in app.url_map.iter_rules()
+        )
+    if kind == "status":
+        return item.isdigit() and int(item) in {status.value for status in HTTPStatus}
+    if kind == "config":
+        return item in app.config
+    if kind == "name":
+        return name_holds(item, step_dir, app)
+    if kind == "field":
+        field = item.partition(".")[2]
+        text = source_text(step_dir, ["*.py"])
+        return bool(field) and (f'"{field}"' in text or f"'{field}'" in text)
+    if kind == "message":
+        return item in source_text(step_dir, ["*.py", "templates/*"])
+    if kind == "header":
+        return item in source_text(step_dir, ["*.py"])
+    if kind == "command":
+        words = item.split()
+        return len(words) > 1 and words[0] == "flask" and words[1] in app.cli.commands
+    return False
+
+
+def name_holds(item, step_dir, app):
+    """A module-level name (module.NAME), or an object the app keeps in app.extensions."""
+    internal = re.fullmatch(r'app\.extensions\["(\w+)"\](?:\.(\w+))?', item)
+    if internal:
+        kept = app.extensions.get(internal.group(1))
+        return kept is not None and (not internal.group(2) or hasattr(kept, internal.group(2)))
+    module, _, name = item.partition(".")
+    if not name or not (Path(step_dir) / f"{module}.py").is_file():
+        return False
+    return getattr(step_module(step_dir, module), name, None) is not None
+
+
+def required_of(step_dir, app):
+    """What the checks read from a step, as contract items: names, settings and internals."""
+    number = step_number(step_dir)
+    names = {
+        f"{module}.{name}"
+        for module, module_names in STEP_NAMES.items()
+        for name in module_names
+        if name_holds(f"{module}.{name}", step_dir, app)
+    }
+    settings = {key for key, first in CONFIG_KEYS.items() if first <= number}
+    internals = {item for item, first in INTERNALS.items() if first <= number}
+    return names | settings | internals
+
+
+def workshop_contracts():
+    """The contract boxes of WORKSHOP.md, and what is wrong with their form."""
+    return contract_boxes((ROOT / "WORKSHOP.md").read_text())
+
+
+def test_every_step_section_has_a_contract_box():
+    boxes, problems = workshop_contracts()
+    assert problems == [], "contract boxes in the form test_workshop.py reads"
+    missing = [step for step in STEPS_WITH_CONTRACTS if not any(f"/{step}_" in f for f in boxes)]
+    assert missing == [], (
+        "each step section has a ### Contract box, <!-- contract: steps/NN_name --> then a"
+        f" table: steps {missing} have none"
+    )
+
+
+def step_box(step):
+    """The folder of a step and the rows of its contract box; skip if it has none yet."""
+    folder = next((ROOT / "steps").glob(f"{step}_*"))
+    boxes, _ = workshop_contracts()
+    rows = boxes.get(f"steps/{folder.name}")
+    if not rows:
+        pytest.skip(f"step {step} has no contract box (test_every_step_section_has_a_contract_box)")
+    return folder, rows, boxes
+
+
+@pytest.mark.parametrize("step", STEPS_WITH_CONTRACTS)
+def test_contract_boxes_name_only_what_the_step_has(step, monkeypatch):
+    folder, rows, _ = step_box(step)
+    app = own_app(folder, monkeypatch)
+    wrong = [
+        f"{row.where}: {row.kind} `{item}`"
+        for row in rows
+        for item in row.items
+        if not item_holds(row.kind, item, folder, app)
+    ]
+    assert wrong == [], f"items that {folder.name} does not have"
+
+
+@pytest.mark.parametrize("step", STEPS_WITH_CONTRACTS)
+def test_contract_boxes_name_everything_the_checks_read(step, monkeypatch):
+    folder, _, boxes = step_box(step)
+    app = own_app(folder, monkeypatch)
+    # A step's box, or the box of a step before it: the checks of those run on it too.
+    named = {
+        item
+        for box_folder, rows in boxes.items()
+        if step_number(box_folder) <= step_number(folder)
+        for row in rows
+        for item in row.items
+    }
+    missing = sorted(required_of(folder, app) - named)
+    assert missing == [], f"the checks read these from {folder.name}; no box up to it names them"
+
+
+def test_config_keys_and_internals_the_checks_use_are_declared():
+    # What required_of() counts on: every setting and internal the checks use is in support.py.
+    keys, internals = set(), set()
+    for text in (path.read_text() for path in (ROOT / "checks").glob("*.py")):
+        keys |= set(re.findall(r'config(?:\[|\.get\()"([A-Z][A-Z0-9_]+)"', text))
+        keys |= set(re.findall(r'setting\(\w+, "([A-Z][A-Z0-9_]+)"', text))
+        for call in re.findall(r"make_app\(([^()]*)\)", text):
+            keys |= set(re.findall(r"\b([A-Z][A-Z0-9_]+)=", call))
+        internals |= set(re.findall(r'extensions(?:\.get\(|\[)"(\w+)"', text))
+    checks_config_keys = set(checks_config(None))
+    assert keys | checks_config_keys <= set(CONFIG_KEYS) | FLASK_SETTINGS, (
+        "a setting the checks use is missing from support.CONFIG_KEYS"
+    )
+    declared = {re.search(r'"(\w+)"', internal).group(1) for internal in INTERNALS}
+    assert internals == declared, "an internal the checks reach is missing from support.INTERNALS"
+
+
+SAMPLE_CONTRACT = """\
+## Step 04 · Session login with bcrypt and two decorators
+
+### Contract
+
+<!-- contract: steps/04_auth -->
+| group | kind | what the checks require |
+|---|---|---|
+| technique | file | `passwords.py`, `templates/login.html` |
+| technique | route | `POST /login`, `GET /api/me`, `DELETE /api/me` |
+| technique | status | `401`, `299` |
+| technique | config | `BCRYPT_ROUNDS`, `NO_SUCH_SETTING` |
+| technique | name | `passwords.check_password`, `auth.no_such_name` |
+| technique | field | `users.password_hash` |
+| technique | message | `That username is taken.` |
+| hardening | header | `Retry-After` |
+| hardening | command | `flask create-user USERNAME`, `flask delete-user USERNAME` |
+| hardening | name | `app.extensions["login_throttle"].clock` |
+| hardening | colour | `red` |
+"""
+
+
+def test_contract_parser_reads_a_sample_box(tmp_path, monkeypatch):
+    sample = tmp_path / "SAMPLE.md"
+    sample.write_text(SAMPLE_CONTRACT)
+    boxes, problems = contract_boxes(sample.read_text(), "SAMPLE.md")
+    assert problems == ["SAMPLE.md:18: no kind 'colour'; " + f"kinds: {sorted(CONTRACT_KINDS)}"]
+    rows = boxes["steps/04_auth"]
+    assert [(row.group, row.kind) for row in rows[:2]] == [
+        ("technique", "file"),
+        ("technique", "route"),
+    ]
+    assert rows[1].items == ["POST /login", "GET /api/me", "DELETE /api/me"]
+    assert rows[0].where == "SAMPLE.md:8"
+    folder = ROOT / "steps" / "04_auth"
+    app = own_app(folder, monkeypatch)
+    wrong = [
+        item for row in rows for item in row.items if not item_holds(row.kind, item, folder, app)
+    ]
+    assert wrong == [
+        "DELETE /api/me",
+        "299",
+        "NO_SUCH_SETTING",
+        "auth.no_such_name",
+        "flask delete-user USERNAME",
+        "red",
+    ]
+    assert 'app.extensions["login_throttle"].clock' in required_of(folder, app)
+
+
+def test_contract_parser_finds_a_box_out_of_place(tmp_path):
+    misplaced = SAMPLE_CONTRACT.replace("## Step 04 ·", "## Step 05 ·").replace(
+        "### Contract", "### Notes"
+    )
+    _, problems = contract_boxes(misplaced, "SAMPLE.md")
+    assert problems[:2] == [
+        "SAMPLE.md:5: the box for steps/04_auth is not in the section of its step",
+        "SAMPLE.md:5: the box for steps/04_auth is not right under ### Contract",
+    ]

@@ -27,8 +27,8 @@ LOGIN_FAILED = "Wrong username or password."
 def login_required(view):
     """Send visitors who are not logged in to the login page, and back here afterwards."""
 
-    # functools.wraps keeps the view's name: without it every decorated view is called
-    # "wrapped_view", and Flask refuses the second one as a duplicate endpoint.
+    # functools.wraps keeps the view's name, which Flask makes its endpoint: without it every
+    # guarded view is "wrapped_view", url_for("index") fails, and two in one blueprint collide.
     @functools.wraps(view)
     def wrapped_view(*args, **kwargs):
         if g.user is None:

@@ -1,0 +1,186 @@
+"""What a failing check says: what a response was, and what the step's own code raised.
+
+Each message a learner reads says in words what is wrong and ends with where to read on, a
+section of WORKSHOP.md (sections.py). An exception in a view is a 500 (the checks turn
+PROPAGATE_EXCEPTIONS off), kept with its request by CheckedClient for said() to name.
+"""
+
+import json
+import re
+import traceback
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from flask import request
+from flask.testing import FlaskClient
+from pymongo.errors import ConnectionFailure
+
+from sections import ERRORS, METHODVIEW_PITFALLS, THE_LIST, UNREACHABLE
+
+# Where a request's environ keeps what the step's code raised, for said() to name it.
+RAISED_KEY = "checks.raised"
+# A step folder's name, NN_name: the frames of a traceback that are the step's own code.
+STEP_FOLDER = re.compile(r"\d\d_")
+
+# --- What the step's own code raised -------------------------------------------------------------
+
+# Exceptions whose own message is a riddle, and what they mean here.
+KNOWN_MISTAKES = [
+    (
+        TypeError,
+        "'Collection' object is not callable",
+        "pymongo 4 removed Collection.update/remove (TypeError: 'Collection' object is not"
+        " callable…): use update_one/find_one_and_update and delete_one"
+        f" ({METHODVIEW_PITFALLS})",
+    ),
+]
+
+
+def where_raised(error):
+    """Where in a step's files an exception was raised, as "api.py, line 30"; "" if not there."""
+    if isinstance(error, SyntaxError) and error.filename:
+        return f"{Path(error.filename).name}, line {error.lineno}"
+    frames = [
+        frame
+        for frame in traceback.extract_tb(error.__traceback__)
+        if STEP_FOLDER.match(Path(frame.filename).parent.name)
+    ]
+    return f"{Path(frames[-1].filename).name}, line {frames[-1].lineno}" if frames else ""
+
+
+def describe_exception(error):
+    """An exception in one line: its name, where in the step it was raised, and its message."""
+    where = where_raised(error)
+    lines = str(error).strip().splitlines()
+    # The checks import a step as a package of their own name: say the module's own name.
+    message = re.sub(r"checked_step_\d+_\w+?\.(\w+)", r"\1", lines[0][:200] if lines else "")
+    for error_type, said_by_it, explained in KNOWN_MISTAKES:
+        if isinstance(error, error_type) and said_by_it in message:
+            message = explained
+    return (
+        type(error).__name__
+        + (f" at {where}" if where else "")
+        + (f": {message}" if message else "")
+    )
+
+
+@contextmanager
+def step_code(what, section):
+    """Run the step's code; an exception out of it fails the check, saying what raised what."""
+    try:
+        yield
+    except (AssertionError, pytest.fail.Exception, pytest.skip.Exception):
+        raise
+    except Exception as error:
+        # A database that does not answer has one section, whichever code met it first.
+        if isinstance(error, ConnectionFailure):
+            section = UNREACHABLE
+        pytest.fail(f"{what} raised {describe_exception(error)} ({section})", pytrace=False)
+
+
+# --- What a response said, in words ---------------------------------------------------------------
+
+
+class CheckedClient(FlaskClient):
+    """Flask's test client; each request keeps a list of what the step's code raised."""
+
+    def open(self, *args, **kwargs):
+        """Send a request with a fresh list for remember_exception() to fill."""
+        # The environ is copied on its way to the app, this list with it: both copies hold it.
+        self.environ_base[RAISED_KEY] = []
+        return super().open(*args, **kwargs)
+
+
+def remember_exception(sender, exception, **extra):
+    """Keep what the step's code raised with its request, for said() to name it."""
+    # Connected to Flask's got_request_exception signal by the checks' make_app fixture.
+    raised = request.environ.get(RAISED_KEY)
+    if raised is not None:
+        raised.append(exception)
+
+
+def said(response):
+    """What a response was, in words, for a failing check's message."""
+    status = response.status_code
+    if not hasattr(response, "get_data"):
+        # An answer over real HTTP (the load checks' browser): its status and JSON.
+        return f"{status} {response.get_json()}"
+    sent = response.request
+    raised = sent.environ.get(RAISED_KEY) if sent else None
+    if raised:
+        return f"{status}: the step's code raised {describe_exception(raised[-1])}"
+    if 300 <= status < 400:
+        return f"{status}, a redirect to {response.headers.get('Location')}"
+    if status == 405:
+        allowed = ", ".join(sorted(response.headers.get("Allow", "").split(", ")))
+        return f"405: no route of the step takes {sent.method} {sent.path} (it takes {allowed})"
+    text = response.get_data(as_text=True)
+    if status == 404 and "The requested URL was not found on the server" in text:
+        return f"404: no route of the step takes {sent.method} {sent.path}"
+    if response.mimetype == "text/html":
+        title = re.search(r"<title>(.*?)</title>", text, re.DOTALL)
+        text = f"a page titled {title.group(1).strip()!r}" if title else "a page"
+    return f"{status} {text.strip()[:200]}".strip()
+
+
+def expect_status(response, status, request_name, section):
+    """The response has this status; if not, say what it answered instead. Return it."""
+    assert response.status_code == status, (
+        f"{request_name} should answer {status}; it answered {said(response)} ({section})"
+    )
+    return response
+
+
+def json_body(response, request_name, section, status=200):
+    """The response has this status and a JSON object for its body: return the object."""
+    expect_status(response, status, request_name, section)
+    assert response.mimetype == "application/json", (
+        f"{request_name} should answer JSON; it answered {said(response)} ({section})"
+    )
+    body = response.get_json()
+    assert isinstance(body, dict), (
+        f"{request_name} should answer a JSON object; it answered {said(response)} ({section})"
+    )
+    return body
+
+
+def listed_items(client, section, query=""):
+    """The items GET /api/items/ lists (with query, e.g. ?limit=2), from its envelope."""
+    request_name = f"GET /api/items/{query}"
+    body = json_body(client.get(f"/api/items/{query}"), request_name, section)
+    items = body.get("items")
+    assert isinstance(items, list), (
+        f'{request_name} should answer {{"items": [...]}}; it answered {str(body)[:200]}'
+        f" ({THE_LIST})"
+    )
+    return items
+
+
+def assert_json_error(response, status, request_name, section):
+    """The response is an API error: this status and a JSON body {"error": "<a sentence>"}."""
+    expect_status(response, status, request_name, section)
+    answer = response.get_data(as_text=True)[:300]
+    why = f'{request_name}: API errors are JSON, {{"error": "why"}}; this one is {answer!r}'
+    assert response.mimetype == "application/json", f"{why} ({ERRORS})"
+    body = response.get_json()
+    assert isinstance(body, dict), f"{why} ({ERRORS})"
+    error = body.get("error")
+    assert isinstance(error, str), f"{why} ({ERRORS})"
+    assert error, f"{why} ({ERRORS})"
+    # What jsonify() writes: compact, keys sorted, one newline.
+    spelling = json.dumps(body, separators=(",", ":"), sort_keys=True) + "\n"
+    assert answer == spelling[:300], (
+        f"{request_name}: every API error is spelled as jsonify() spells it, {spelling!r}; build"
+        f" each one with error_response() in errors.py ({ERRORS})"
+    )
+
+
+def redirect_target(response, request_name, section):
+    """The path and query parameters a redirect points to."""
+    assert response.status_code == 302, (
+        f"{request_name} should redirect (302); it answered {said(response)} ({section})"
+    )
+    location = urlsplit(response.headers["Location"])
+    return location.path, parse_qs(location.query)

@@ -1,0 +1,150 @@
+"""Learner mode's report: a step's technique and its hardening counted apart, and what to fix.
+
+A step check marked `hardening` is part of the step's hardening; every other one is its
+technique. Learner mode (`--step-dir`) and `make progress` both end with the same lines:
+
+    04_auth          not yet  technique 40/40 · hardening 9/31
+                     first to fix: test_...: what is missing, and where to read about it
+
+No pytest hooks of the suite here: conftest.py registers the plugin in learner mode, and
+progress.py reads it back.
+"""
+
+import re
+from pathlib import Path
+
+GROUPS = ("technique", "hardening")
+# Where a message says to read on: (WORKSHOP.md, Step 04 · Passwords with bcrypt 5).
+POINTER = re.compile(r"\(WORKSHOP\.md, Step \d\d · [^)]+\)")
+# The exceptions a check raises on purpose: an assert with its message, and pytest.fail.
+CHECK_FAILURES = {"AssertionError", "Failed"}
+PLUGIN_NAME = "learner_tally"
+
+
+class LearnerTally:
+    """A pytest plugin that sorts each check's result into its group and keeps every failure."""
+
+    def __init__(self, folder):
+        self.folder = Path(folder).name
+        # nodeid -> {"group", "passed"}, and for a failure its "nodeid", "name", "error" and
+        # "message"; in the order the checks ran.
+        self.results = {}
+        # The checks marked hardening, by nodeid.
+        self.hardening = set()
+
+    def pytest_collection_finish(self, session):
+        """Note which of the checks to run are a step's hardening."""
+        self.hardening = {
+            item.nodeid for item in session.items if item.get_closest_marker("hardening")
+        }
+
+    def pytest_runtest_logreport(self, report):
+        """Count each check once: failed if any of its phases failed, passed if its call did."""
+        group = "hardening" if report.nodeid in self.hardening else "technique"
+        if report.failed:
+            self.fail(report.nodeid, group, report)
+        elif report.passed and report.when == "call":
+            self.results.setdefault(report.nodeid, {"group": group, "passed": True})
+
+    def pytest_collectreport(self, report):
+        """A check file that cannot even be loaded counts as a technique failure."""
+        if report.failed:
+            self.fail(report.nodeid, "technique", report)
+
+    def fail(self, nodeid, group, report):
+        """Record a check's first failure, with what it said."""
+        if self.results.get(nodeid, {}).get("passed") is False:
+            return
+        error, message = failure_text(report)
+        self.results[nodeid] = {
+            "nodeid": nodeid,
+            "group": group,
+            "passed": False,
+            "name": check_name(nodeid),
+            "error": error,
+            "message": message,
+        }
+
+    def counts(self):
+        """{group: (passed, total)} for technique and hardening."""
+        return {
+            group: (
+                sum(r["passed"] for r in self.results.values() if r["group"] == group),
+                sum(r["group"] == group for r in self.results.values()),
+            )
+            for group in GROUPS
+        }
+
+    def failures(self):
+        """Every failure: technique ones first, the folder's own step's first, then as they ran."""
+        # An earlier step's check that fails on a new step mostly fails for the new step's
+        # sake (a login is now needed): the new step's own checks say it more directly.
+        own_files = f"checks/test_{self.folder[:2]}_"
+        failed = [result for result in self.results.values() if not result["passed"]]
+        return sorted(
+            failed,
+            key=lambda result: (
+                GROUPS.index(result["group"]),
+                not result["nodeid"].startswith(own_files),
+            ),
+        )
+
+    def as_dict(self):
+        """What progress.py needs, as JSON-ready data."""
+        return {"folder": self.folder, "counts": self.counts(), "failures": self.failures()}
+
+    def pytest_unconfigure(self, config):
+        """End learner mode's output with the report, after pytest's own summary line."""
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None and self.results:
+            reporter.write_line("")
+            # -m "not hardening" leaves a group out: say so rather than print 0/0 for it.
+            left_out = [group for group in GROUPS if f"not {group}" in config.option.markexpr]
+            for line in report_lines(self.as_dict(), left_out):
+                reporter.write_line(line)
+
+
+def report_lines(tally, left_out=()):
+    """The report of one folder: its counts, and the first thing to fix if any check fails."""
+    counts = {group: tuple(numbers) for group, numbers in tally["counts"].items()}
+    done = all(passed == total for passed, total in counts.values())
+    figures = " · ".join(
+        f"{group} not run" if group in left_out else f"{group} {passed}/{total}"
+        for group, (passed, total) in counts.items()
+    )
+    lines = [f"{tally['folder']:16} {'done' if done else 'not yet':8} {figures}"]
+    if tally["failures"]:
+        first = tally["failures"][0]
+        lines.append(f"{'':16} first to fix: {first['name']}: {first_line(first['message'])}")
+    return lines
+
+
+def check_name(nodeid):
+    """The name of a check without its file and parameters: test_logout_ends_the_login."""
+    return nodeid.split("::")[-1].split("[")[0] or Path(nodeid).name
+
+
+def failure_text(report):
+    """Return (the exception's name, its message) for a failed report."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = crash.message if crash else report.longreprtext.strip().splitlines()[-1]
+    error, separator, message = text.partition(": ")
+    if not separator or not re.fullmatch(r"[\w.]+", error):
+        return "", text
+    return error.rsplit(".", 1)[-1], message
+
+
+def first_line(message):
+    """The first line of a message: the sentence, without the comparison pytest adds."""
+    return message.strip().splitlines()[0] if message.strip() else ""
+
+
+def is_plain(failure):
+    """Whether a failure says in words what is wrong and names the section of WORKSHOP.md."""
+    sentence = first_line(failure["message"])
+    return (
+        failure["error"] in CHECK_FAILURES
+        and bool(sentence)
+        and not sentence.startswith("assert ")
+        and bool(POINTER.search(failure["message"]))
+    )

@@ -1,0 +1,55 @@
+"""Where WORKSHOP.md teaches what each check proves: every failure message ends with one of these.
+
+A step's technique is the article's lesson and what makes it correct; its hardening is what a
+real deployment adds. When a heading of WORKSHOP.md changes, its line here is the one to change
+(test_workshop.py checks that each names a heading that exists).
+"""
+
+# --- Step 01 -------------------------------------------------------------------------------------
+TEMPLATES = "WORKSHOP.md, Step 01 · Brunch's output as Flask's static folder and templates"
+TEMPLATE_LOADER = "WORKSHOP.md, Step 01 · The pitfall: where Flask looks for templates"
+
+# --- Step 02 -------------------------------------------------------------------------------------
+STEP02_MODULES = "WORKSHOP.md, Step 02 · What changed since step 01"
+THE_LIST = "WORKSHOP.md, Step 02 · The list, and the envelope around it"
+RAW_DOCUMENTS = "WORKSHOP.md, Step 02 · The pitfall: MongoDB documents are not JSON"
+ERRORS = "WORKSHOP.md, Step 02 · One shape for every error"
+# Hardening.
+UNREACHABLE = "WORKSHOP.md, Step 02 · Hardening: a database that does not answer"
+
+# --- Step 03 -------------------------------------------------------------------------------------
+ENCODER = "WORKSHOP.md, Step 03 · One encoder, plugged into Flask's JSON provider"
+ENCODER_PITFALLS = (
+    "WORKSHOP.md, Step 03 · The pitfalls: a fallback that never ends, a setting that is ignored"
+)
+
+# --- Step 04 -------------------------------------------------------------------------------------
+STEP04_MODULES = "WORKSHOP.md, Step 04 · What changed since step 03"
+DECORATORS = "WORKSHOP.md, Step 04 · Two decorators, one for pages and one for the API"
+PASSWORDS = "WORKSHOP.md, Step 04 · Passwords with bcrypt 5"
+WRAPS = "WORKSHOP.md, Step 04 · The pitfall: a decorator without `functools.wraps`"
+# Hardening.
+LOGOUT = "WORKSHOP.md, Step 04 · Hardening: a session that logout really ends"
+THROTTLE = "WORKSHOP.md, Step 04 · Hardening: a limit on failed logins"
+CROSS_SITE = "WORKSHOP.md, Step 04 · Hardening: no writes from other sites"
+TELL_NOTHING = "WORKSHOP.md, Step 04 · Hardening: answers that tell an attacker nothing"
+COOKIES = "WORKSHOP.md, Step 04 · Hardening: cookies, secret key, command line"
+
+# --- Step 05 -------------------------------------------------------------------------------------
+STEP05_MODULES = "WORKSHOP.md, Step 05 · What changed since step 04"
+METHODVIEW = "WORKSHOP.md, Step 05 · One class, two URL rules"
+VALIDATION = "WORKSHOP.md, Step 05 · Validation by hand"
+METHODVIEW_PITFALLS = (
+    "WORKSHOP.md, Step 05 · The pitfalls: the login check, raw ids, and idAttribute"
+)
+# Hardening.
+STRICT_BODIES = "WORKSHOP.md, Step 05 · Hardening: strict bodies"
+PAGES = "WORKSHOP.md, Step 05 · Hardening: pages with bounds"
+OVERRIDE = "WORKSHOP.md, Step 05 · Hardening: the method override"
+CONCURRENCY = "WORKSHOP.md, Step 05 · Hardening: concurrent requests"
+
+# --- Extension exercises -------------------------------------------------------------------------
+COUNT_EXERCISE = "WORKSHOP.md, Step 02 · Exercises"
+MORE_TYPES_EXERCISE = "WORKSHOP.md, Step 03 · Exercises"
+LOGOUT_EVERYWHERE_EXERCISE = "WORKSHOP.md, Step 04 · Exercises"
+DONE_FILTER_EXERCISE = "WORKSHOP.md, Step 05 · Exercises"

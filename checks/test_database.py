@@ -11,9 +11,9 @@ from pymongo.errors import ServerSelectionTimeoutError
 
 from answers import expect_status, said, step_code
 from mongo_servers import answers, real_server_only, secantus_server
-from sections import METHODVIEW, STEP02_MODULES, STEP04_MODULES
+from sections import METHODVIEW, STEP02_MODULES, STEP04_MODULES, UNREACHABLE
 from servers import free_port, started
-from support import ROOT, checks_config, from_step
+from support import PASSWORD, ROOT, checks_config, from_step
 
 pytestmark = [pytest.mark.steps(2, 5), pytest.mark.hardening]
 
@@ -209,3 +209,16 @@ def test_make_mongo_serves_mongodb_and_says_how_to_use_it(mongo_server, tmp_path
         server.wait_for(lambda: answers(uri), f"a MongoDB answering at {uri}")
         assert "mongod --port" in server.output(), "the note says how to run mongod instead"
     assert any((tmp_path / "data").iterdir()), "the server keeps its data in MONGO_DATA"
+
+
+@pytest.mark.steps(4, 5)
+@pytest.mark.parametrize("command", [["init-db", "--demo"], ["create-user", "alice"]])
+def test_commands_say_in_one_line_that_the_database_does_not_answer(unreachable_app, command):
+    typed = f"{PASSWORD}\n{PASSWORD}\n"
+    result = unreachable_app.test_cli_runner().invoke(args=command, input=typed)
+    told = f"`flask {' '.join(command)}` with MongoDB down"
+    assert result.exit_code == 1, f"{told} should fail with status 1, not {result.exit_code}"
+    assert "unreachable" in result.output.splitlines()[-1], (
+        f"{told} should end with one line saying the database does not answer, not a traceback:"
+        f" {result.output[-300:]!r} ({UNREACHABLE})"
+    )

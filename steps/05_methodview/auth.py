@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 
 import click
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import ConnectionFailure, DuplicateKeyError
 
 from .db import get_db, uses_embedded_database
-from .errors import error_response
+from .errors import error_response, unreachable_message
 from .passwords import check_password, hash_password, password_problem
 from .throttle import LoginThrottle
 
@@ -198,6 +198,8 @@ def create_user_command(username, password):
         )
     except DuplicateKeyError:
         raise click.ClickException("That username is taken.") from None
+    except ConnectionFailure:
+        raise click.ClickException(unreachable_message(current_app.config["MONGO_URI"])) from None
     click.echo(f"Created {username}.")
 
 

@@ -40,6 +40,9 @@ from support import (
     store_user,
 )
 
+# How many checks this run left out for want of a real MongoDB server.
+REAL_SERVER_LEFT_OUT_KEY = pytest.StashKey[int]()
+
 # --- Hooks -----------------------------------------------------------------------------------
 
 
@@ -90,10 +93,16 @@ def pytest_configure(config):
 
 
 def pytest_terminal_summary(terminalreporter, config):
-    """Say where the browser checks saved their screenshots, if they saved any."""
+    """Say where the screenshots went, and which checks wait for a real MongoDB server."""
     folder = config.stash.get(SCREENSHOTS_KEY, None)
     if folder is not None:
         terminalreporter.write_line(f"Screenshots of the steps: {folder}")
+    left_out = config.stash.get(REAL_SERVER_LEFT_OUT_KEY, 0)
+    if left_out:
+        terminalreporter.write_line(
+            f"{left_out} checks need a real MongoDB server and were left out: make test runs"
+            " them on SecantusDB (pytest checks -m 'not browser' --mongo=secantus)."
+        )
 
 
 def pytest_generate_tests(metafunc):
@@ -116,8 +125,18 @@ def pytest_collection_modifyitems(config, items):
         kept = set(filter(is_wanted, items))
     else:
         kept = set(learners_checks(config, Path(own), items))
+    if not has_real_server(config):
+        # Left out, not skipped: make test's second run, on a real server, runs them.
+        needs_server = {item for item in kept if item.get_closest_marker("real_server")}
+        config.stash[REAL_SERVER_LEFT_OUT_KEY] = len(needs_server)
+        kept -= needs_server
     config.hook.pytest_deselected(items=[item for item in items if item not in kept])
     items[:] = [item for item in items if item in kept]
+
+
+def has_real_server(config):
+    """Tell whether this run checks on a real MongoDB server (--mongo-uri or --mongo=secantus)."""
+    return bool(config.getoption("--mongo-uri")) or config.getoption("--mongo") != "mongomock"
 
 
 def learners_checks(config, folder, items):

@@ -173,6 +173,7 @@ def test_unique_username_holds_when_the_database_was_down_at_start(
     )
 
 
+@pytest.mark.real_server
 @pytest.mark.slow
 @pytest.mark.steps(4, 5)
 def test_unique_username_holds_when_mongodb_starts_after_the_app(
@@ -198,6 +199,7 @@ def test_unique_username_holds_when_mongodb_starts_after_the_app(
 # --- make mongo ---------------------------------------------------------------------------------
 
 
+@pytest.mark.real_server
 @pytest.mark.slow
 def test_make_mongo_serves_mongodb_and_says_how_to_use_it(mongo_server, tmp_path):
     real_server_only(mongo_server, needs_secantus=True)

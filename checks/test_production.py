@@ -75,6 +75,7 @@ def answers_by_worker(log):
     }
 
 
+@pytest.mark.real_server
 @pytest.mark.slow
 def test_gunicorn_workers_share_logins_and_items_through_mongodb(mongo_server, mongo_client):
     real_server_only(mongo_server)

@@ -168,6 +168,9 @@ def commands():
                 command = command.split(" # ")[0].strip()
                 if command and not command.startswith("#") and command not in found:
                     marks = [pytest.mark.slow] if STARTS_PROCESSES.match(command) else []
+                    if MAKE_MONGO_URI in command:
+                        # Run against the run's real server, standing in for make mongo's.
+                        marks.append(pytest.mark.real_server)
                     found[command] = pytest.param(
                         command, id=f"{document}:{line}:{command[:40]}", marks=marks
                     )

@@ -14,21 +14,20 @@ from flask import got_request_exception
 
 from answers import CheckedClient, redirect_target, remember_exception, step_code
 from browser_support import SCREENSHOTS_KEY
-from exercise_patches import EXTENSIONS, extension_folder_name, remove_exercise_copies
+from exercise_patches import remove_exercise_copies
 from learner_report import PLUGIN_NAME, LearnerTally
 from mongo_servers import database_of_its_own, run_server
 from sections import DECORATORS, STEP02_MODULES, TEMPLATES
 from selection import (
-    is_learners,
+    has_real_server,
     is_wanted,
+    learners_checks,
     pitfall_params,
-    step_dir_of,
     step_folders,
     step_range,
 )
 from support import (
     FRONTEND_PUBLIC,
-    ROOT,
     USERNAME,
     AuthActions,
     checks_config,
@@ -132,55 +131,6 @@ def pytest_collection_modifyitems(config, items):
         kept -= needs_server
     config.hook.pytest_deselected(items=[item for item in items if item not in kept])
     items[:] = [item for item in items if item in kept]
-
-
-def has_real_server(config):
-    """Tell whether this run checks on a real MongoDB server (--mongo-uri or --mongo=secantus)."""
-    return bool(config.getoption("--mongo-uri")) or config.getoption("--mongo") != "mongomock"
-
-
-def learners_checks(config, folder, items):
-    """The checks learner mode runs on a folder; a usage error if none, or a file, is not its."""
-    wanted = [item for item in items if is_learners(item, folder)]
-    named = {
-        (config.invocation_params.dir / arg.split("::")[0]).resolve()
-        for arg in config.args
-        if arg.split("::")[0].endswith(".py")
-    }
-    for path in sorted(named):
-        of_file = [item for item in items if item.path == path and step_dir_of(item)]
-        if of_file and not any(item.path == path for item in wanted):
-            raise pytest.UsageError(not_this_folders_checks(path, of_file, folder))
-    if items and not wanted:
-        raise pytest.UsageError(
-            f"No check here applies to {folder.name}: a step's checks run on a folder named like"
-            " the step (04_auth), an extension exercise's on one named like it"
-            " (04_logout_everywhere)."
-        )
-    return wanted
-
-
-def not_this_folders_checks(path, items, folder):
-    """Say which folders a check file is for, and which files are for this one."""
-    number = step_number(folder)
-    if any("solution" in item.fixturenames for item in items):
-        exercises = [
-            extension_folder_name(step) for step in EXTENSIONS if step_number(step) == number
-        ]
-        return (
-            f"{path.name} checks each extension exercise on a folder named after it"
-            f" ({', '.join(exercises) or 'none for this step'}), and {folder.name} is not one:"
-            f" copy your step as such a folder, or run all of checks/ on {folder.name} for its"
-            " step's own checks."
-        )
-    first, last = step_range(items[0])
-    own = " or ".join(
-        sorted(f"checks/{found.name}" for found in ROOT.glob(f"checks/test_{number:02d}_*.py"))
-    )
-    return (
-        f"{path.name} checks steps {first:02d} to {last:02d}, and {folder.name} is a step"
-        f" {number:02d} folder (its name says so): run all of checks/ on it, or {own or 'checks/'}."
-    )
 
 
 def pytest_unconfigure(config):

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from exercise_patches import EXTENSIONS, PITFALLS, exercise_copy, extension_folder_name
-from support import STEPS_DIR, step_number
+from support import ROOT, STEPS_DIR, step_number
 
 
 def step_range(node):
@@ -64,3 +64,52 @@ def is_wanted(item):
         if case and step_dir_of(item) == exercise_copy(item.config, *patch.split("/")):
             return case.rstrip("]") in item.callspec.id
     return True
+
+
+def has_real_server(config):
+    """Tell whether this run checks on a real MongoDB server (--mongo-uri or --mongo=secantus)."""
+    return bool(config.getoption("--mongo-uri")) or config.getoption("--mongo") != "mongomock"
+
+
+def learners_checks(config, folder, items):
+    """The checks learner mode runs on a folder; a usage error if none, or a file, is not its."""
+    wanted = [item for item in items if is_learners(item, folder)]
+    named = {
+        (config.invocation_params.dir / arg.split("::")[0]).resolve()
+        for arg in config.args
+        if arg.split("::")[0].endswith(".py")
+    }
+    for path in sorted(named):
+        of_file = [item for item in items if item.path == path and step_dir_of(item)]
+        if of_file and not any(item.path == path for item in wanted):
+            raise pytest.UsageError(not_this_folders_checks(path, of_file, folder))
+    if items and not wanted:
+        raise pytest.UsageError(
+            f"No check here applies to {folder.name}: a step's checks run on a folder named like"
+            " the step (04_auth), an extension exercise's on one named like it"
+            " (04_logout_everywhere)."
+        )
+    return wanted
+
+
+def not_this_folders_checks(path, items, folder):
+    """Say which folders a check file is for, and which files are for this one."""
+    number = step_number(folder)
+    if any("solution" in item.fixturenames for item in items):
+        exercises = [
+            extension_folder_name(step) for step in EXTENSIONS if step_number(step) == number
+        ]
+        return (
+            f"{path.name} checks each extension exercise on a folder named after it"
+            f" ({', '.join(exercises) or 'none for this step'}), and {folder.name} is not one:"
+            f" copy your step as such a folder, or run all of checks/ on {folder.name} for its"
+            " step's own checks."
+        )
+    first, last = step_range(items[0])
+    own = " or ".join(
+        sorted(f"checks/{found.name}" for found in ROOT.glob(f"checks/test_{number:02d}_*.py"))
+    )
+    return (
+        f"{path.name} checks steps {first:02d} to {last:02d}, and {folder.name} is a step"
+        f" {number:02d} folder (its name says so): run all of checks/ on it, or {own or 'checks/'}."
+    )

@@ -219,7 +219,10 @@ def test_commands_say_in_one_line_that_the_database_does_not_answer(unreachable_
     typed = f"{PASSWORD}\n{PASSWORD}\n"
     result = unreachable_app.test_cli_runner().invoke(args=command, input=typed)
     told = f"`flask {' '.join(command)}` with MongoDB down"
-    assert result.exit_code == 1, f"{told} should fail with status 1, not {result.exit_code}"
+    assert result.exit_code == 1, (
+        f"{told} should fail with status 1, not {result.exit_code}: {result.output[-300:]!r}"
+        f" ({UNREACHABLE})"
+    )
     assert "unreachable" in result.output.splitlines()[-1], (
         f"{told} should end with one line saying the database does not answer, not a traceback:"
         f" {result.output[-300:]!r} ({UNREACHABLE})"

@@ -261,3 +261,19 @@ def stored_items(db):
     """The stored items, newest first, as (title, done)."""
     items = db.items.find().sort([("created_at", -1), ("_id", -1)])
     return [(item["title"], item["done"]) for item in items]
+
+
+def exchange_rows(page):
+    """The conversation panel's rows, newest first."""
+    return page.locator("#conversation li.exchange")
+
+
+def exchange_line(page, index=0):
+    """The first line of one of the panel's rows (the newest by default): method, URL, status."""
+    return exchange_rows(page).nth(index).locator(".exchange-line")
+
+
+def open_exchange(page, index=0):
+    """Click a row of the panel open; return the row, its bodies and headers now shown."""
+    exchange_line(page, index).click()
+    return exchange_rows(page).nth(index)

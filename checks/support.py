@@ -38,7 +38,7 @@ WRONG_PASSWORD = "wrong horse battery"
 # Where each name the checks read from a step is defined. When a step moves one (the demo
 # account into a demo.py of its own, say), its line here is the one to change.
 STEP_NAMES = {
-    "app": ["create_app", "STEP_NUMBER", "STEP_TITLE"],
+    "app": ["create_app", "STEP_NUMBER", "STEP_TITLE", "STEP_FEATURES"],
     "demo": ["DEMO_USERNAME", "DEMO_PASSWORD", "DEMO_TITLES"],
     "encoder": ["MongoDocumentEncoder", "MongoJSONProvider"],
     "passwords": [

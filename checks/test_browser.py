@@ -19,12 +19,15 @@ from browser_support import (
     add_item,
     api_answer,
     chromium,
+    exchange_line,
+    exchange_rows,
     expect,
     expect_login_page,
     expect_read_only_list,
     fill_account_form,
     find_chromium,
     item_row,
+    open_exchange,
     register,
     row_by_id,
     save_picture,
@@ -32,6 +35,7 @@ from browser_support import (
     stored_items,
     submit_account_form,
 )
+from sections import CONVERSATION, METHODVIEW, METHODVIEW_PITFALLS, OVERRIDE, VALIDATION
 from servers import serving
 from support import PASSWORD, USERNAME, from_step, store_item
 
@@ -41,7 +45,7 @@ pytestmark = pytest.mark.browser
 SCRIPT_TITLE = "<img src=x onerror=window.pwned=1>"
 # The class of a row whose title is being edited.
 EDITING = re.compile(r"\bediting\b")
-ID_ATTRIBUTE = "WORKSHOP.md, Step 05 · The pitfalls: the login check, raw ids, and idAttribute"
+ID_ATTRIBUTE = METHODVIEW_PITFALLS
 # The step's embedded database with its demo data, as on a learner's first `make run`.
 DEMO_DATABASE = pytest.mark.parametrize(
     "app_config", [{"MONGO_CLIENT": None}], ids=["demo-database"]
@@ -169,6 +173,10 @@ def test_step01_shows_the_intro_and_no_list(page, step_dir, api_requests, screen
     expect(page.locator("#step-banner")).to_have_text(banner)
     expect(page.locator(".intro")).to_contain_text("GET /api/items/")
     expect(page.locator("#items")).to_have_count(0)
+    empty = page.locator("#conversation .exchanges-empty")
+    expect(empty, f"the panel says why it is empty ({CONVERSATION})").to_have_text(
+        "Step 01 has no API yet: this page sends no request."
+    )
     screenshot()
     assert api_requests.calls == [], "step 01 has no API to call"
 
@@ -323,6 +331,9 @@ def test_step05_demo_account_adds_an_item_and_ticks_one(page, live_url, step_dir
     assert answer.value.status == 200, "the demo account can tick its items"
     expect(titles).to_have_text([NEW_TITLE, *demo_titles])
     expect(ticked).to_be_checked()
+    # The conversation so far, the create opened: its body, its Location, the stored item.
+    expect(exchange_line(page, 1)).to_have_text(panel_line("POST", "/api/items/", "201 Created"))
+    open_exchange(page, 1)
     screenshot()
 
 
@@ -392,6 +403,11 @@ def test_step05_user_text_is_rendered_as_text(page):
     expect(row.locator(".item-title")).to_have_text(SCRIPT_TITLE)
     expect(row.locator(".item-title-input")).to_have_value(SCRIPT_TITLE)
     expect(page.locator("#items img")).to_have_count(0)
+    response = open_exchange(page).locator(".exchange-response")
+    expect(response, f"the panel shows it as text too ({CONVERSATION})").to_contain_text(
+        f'"title": "{SCRIPT_TITLE}"'
+    )
+    expect(page.locator("#conversation img")).to_have_count(0)
     assert page.evaluate("typeof window.pwned") == "undefined", "user text never runs as HTML"
 
 
@@ -514,3 +530,193 @@ def test_step05_item_error_goes_when_the_edit_ends(page, console):
         title_input.press("Enter")
     expect(row.locator(".item-title")).to_have_text("Buy oat milk")
     expect(error).to_be_hidden()
+
+
+# The conversation panel -----------------------------------------------------------------------
+
+# How a row's first line ends: the time the exchange took.
+LINE_TIME = r" \d+ ms$"
+
+
+def panel_line(method, url, status):
+    """A regular expression for a row's first line: `PUT /api/items/6b07…5c99 200 OK 12 ms`."""
+    return re.compile(f"^{re.escape(f'{method} {url} {status}')}{LINE_TIME}")
+
+
+def short_item_url(item_id):
+    """An item's URL as the panel shortens it: its id cut to both ends."""
+    return f"/api/items/{item_id[:4]}…{item_id[-4:]}"
+
+
+def switch(page, name):
+    """One of the panel's pitfall switches, by its checkbox's name."""
+    return page.locator(f'#conversation .pitfall-switch input[name="{name}"]')
+
+
+@pytest.mark.steps(2, 5)
+def test_conversation_shows_the_list_request_on_load(page, step_dir):
+    if "login" in from_step(step_dir, "STEP_FEATURES"):
+        register(page)
+    else:
+        with api_answer(page, "GET"):
+            page.goto("/")
+    expect(exchange_rows(page), f"one row per request ({CONVERSATION})").to_have_count(1)
+    expect(exchange_line(page), f"the list's GET and its answer ({CONVERSATION})").to_have_text(
+        panel_line("GET", "/api/items/", "200 OK")
+    )
+    response = open_exchange(page).locator(".exchange-response")
+    expect(response, f"the answer's body, as JSON ({CONVERSATION})").to_contain_text('"items": [')
+
+
+@pytest.mark.steps(5, 5)
+def test_step05_conversation_shows_create_edit_and_delete(page, db):
+    register(page)
+    created = add_item(page, "Buy milk").json()
+    item_id = created["_id"]
+    expect(exchange_line(page), f"the create, answered 201 ({METHODVIEW})").to_have_text(
+        panel_line("POST", "/api/items/", "201 Created")
+    )
+    row = open_exchange(page)
+    expect(row.locator(".exchange-details"), f"the Location header ({METHODVIEW})").to_contain_text(
+        f"Location /api/items/{item_id}"
+    )
+    expect(row.locator(".exchange-request")).to_have_text('{\n  "title": "Buy milk"\n}')
+
+    milk = row_by_id(page, item_id)
+    milk.locator(".item-edit").click()
+    milk.locator(".item-title-input").fill("Buy oat milk")
+    with api_answer(page, "PUT"):
+        milk.locator(".item-title-input").press("Enter")
+    expect(exchange_line(page), f"the edit, answered 200 ({METHODVIEW})").to_have_text(
+        panel_line("PUT", short_item_url(item_id), "200 OK")
+    )
+    with api_answer(page, "DELETE"):
+        milk.locator(".item-delete").click()
+    expect(exchange_line(page), f"the delete, answered 204 ({METHODVIEW})").to_have_text(
+        panel_line("DELETE", short_item_url(item_id), "204 No Content")
+    )
+    expect(exchange_rows(page), "GET, POST, PUT, DELETE: four rows").to_have_count(4)
+    assert db.items.count_documents({}) == 0, "the delete the panel shows really deleted the item"
+
+
+@pytest.mark.steps(5, 5)
+def test_step05_conversation_shows_the_401_after_a_logout_in_another_tab(page, db, console):
+    register(page)
+    other_tab = page.context.new_page()
+    other_tab.goto("/")
+    other_tab.locator("form#logout button[type=submit]").click()
+    other_tab.close()
+    # The page goes to the login page on a 401. A 204 answer to a navigation leaves the
+    # browser where it is: the check can read the panel.
+    page.route("**/login?next=*", lambda route: route.fulfill(status=204))
+    console.expect_failed_request(401)
+    add_item(page, "Buy milk")
+    expect(exchange_line(page), f"the refused create ({CONVERSATION})").to_have_text(
+        panel_line("POST", "/api/items/", "401 Unauthorized")
+    )
+    assert db.items.count_documents({}) == 0, "nothing is saved once logged out"
+
+
+@pytest.mark.steps(5, 5)
+def test_step05_conversation_shows_a_422_with_its_field_errors(page, db, console):
+    register(page)
+    console.expect_failed_request(422)
+    message = add_item(page, "   ").json()["fields"]["title"]
+    expect(exchange_line(page), f"the refused create ({VALIDATION})").to_have_text(
+        panel_line("POST", "/api/items/", "422 Unprocessable Content")
+    )
+    response = open_exchange(page).locator(".exchange-response")
+    expect(response, f"the field's message in the answer ({VALIDATION})").to_contain_text(
+        f'"title": "{message}"'
+    )
+    assert db.items.count_documents({}) == 0, "a refused item is not stored"
+
+
+@pytest.mark.steps(5, 5)
+def test_step05_conversation_hides_passwords(page, console):
+    register(page)
+    # No request of the app carries a password (logins are forms): send one that does.
+    console.expect_failed_request(422)
+    with api_answer(page, "POST"):
+        page.evaluate(
+            """(password) => {
+              const Backbone = require('backbone');
+              new Backbone.Model({title: 'x', password}, {}).save(null, {url: '/api/items/'});
+            }""",
+            PASSWORD,
+        )
+    request = open_exchange(page).locator(".exchange-request")
+    expect(request, f"a password is never shown ({CONVERSATION})").to_contain_text(
+        '"password": "(hidden)"'
+    )
+    expect(page.locator("#conversation")).not_to_contain_text(PASSWORD)
+
+
+@pytest.mark.steps(5, 5)
+def test_step05_id_attribute_switch_off_posts_the_stored_item_again(
+    page, db, api_requests, console
+):
+    milk = registered_with_one_item(page, "Buy milk")
+    id_attribute = switch(page, "id-attribute")
+    expect(id_attribute, f"the correct app by default ({ID_ATTRIBUTE})").to_be_checked()
+    id_attribute.uncheck()
+    expect(page.locator('.pitfall-note[data-switch="id-attribute"]')).to_be_visible()
+    milk.locator(".item-edit").click()
+    milk.locator(".item-title-input").fill("Buy oat milk")
+    console.expect_failed_request(400)
+    with api_answer(page, "POST") as answer:
+        milk.locator(".item-title-input").press("Enter")
+    expect(exchange_line(page), f"a POST to the collection, refused ({ID_ATTRIBUTE})").to_have_text(
+        panel_line("POST", "/api/items/", "400 Bad Request")
+    )
+    expect(milk.locator(".field-error"), f"the page says why ({ID_ATTRIBUTE})").to_have_text(
+        answer.value.json()["error"]
+    )
+    assert "PUT" not in [method for method, _ in api_requests.calls], (
+        f"without idAttribute: '_id' a stored item is saved with POST, not PUT ({ID_ATTRIBUTE})"
+    )
+    assert stored_items(db) == [("Buy milk", False)], (
+        f"step 05 refuses the client's _id: no duplicate, no change ({ID_ATTRIBUTE})"
+    )
+    with api_answer(page, "GET"):
+        page.reload()
+    expect(switch(page, "id-attribute"), "a reload puts the switch back").to_be_checked()
+    expect(page.locator("li.item .item-title")).to_have_text(["Buy milk"])
+
+
+@pytest.mark.steps(5, 5)
+def test_step05_emulate_http_switch_sends_a_delete_as_a_post(page, db, api_requests):
+    milk = registered_with_one_item(page, "Buy milk")
+    item_id = milk.get_attribute("data-id")
+    emulate_http = switch(page, "emulate-http")
+    expect(emulate_http, f"off by default ({OVERRIDE})").not_to_be_checked()
+    emulate_http.check()
+    with api_answer(page, "POST") as answer:
+        milk.locator(".item-delete").click()
+    assert answer.value.request.header_value("X-HTTP-Method-Override") == "DELETE", (
+        f"emulateHTTP sends the DELETE as a POST with X-HTTP-Method-Override ({OVERRIDE})"
+    )
+    line = f"POST {short_item_url(item_id)} 204 No Content X-HTTP-Method-Override: DELETE"
+    expect(exchange_line(page), f"the method sent and the one meant ({OVERRIDE})").to_have_text(
+        re.compile(f"^{re.escape(line)}{LINE_TIME}")
+    )
+    expect(row_by_id(page, item_id)).to_have_count(0)
+    assert api_requests.calls[-1] == ("POST", f"/api/items/{item_id}"), "no DELETE on the wire"
+    assert db.items.count_documents({}) == 0, f"the override deleted the item ({OVERRIDE})"
+
+
+@pytest.mark.steps(2, 2)
+def test_conversation_folds_away_and_stays_folded(page):
+    with api_answer(page, "GET"):
+        page.goto("/")
+    panel = page.locator("#conversation")
+    expect(panel, f"open at first ({CONVERSATION})").to_have_attribute("open", "")
+    panel.locator(".conversation-title").click()
+    expect(exchange_rows(page)).to_be_hidden()
+    with api_answer(page, "GET"):
+        page.reload()
+    expect(panel, f"folded after a reload, as left ({CONVERSATION})").not_to_have_attribute(
+        "open", ""
+    )
+    panel.locator(".conversation-title").click()
+    expect(exchange_line(page)).to_be_visible()

@@ -6,12 +6,16 @@
 
 const Chaplin = require('chaplin');
 const session = require('lib/session');
+const {recordSyncs} = require('lib/conversation');
+const Exchanges = require('models/exchanges');
 const Step = require('models/step');
 
 module.exports = Chaplin.Application.extend({
-  // Watch for expired sessions before the first request goes out.
+  // Watch for expired sessions, and record the conversation with the API,
+  // before the first request goes out.
   initialize(options) {
     session.redirectToLoginOnUnauthorized();
+    this.exchanges = recordSyncs(new Exchanges());
     Chaplin.Application.prototype.initialize.call(this, options);
   },
 
@@ -30,6 +34,8 @@ module.exports = Chaplin.Application.extend({
     // From step 04 on, Flask serves the page only after a login: when the
     // step has logins, the name is always there.
     Chaplin.mediator.user = new Chaplin.Model({username: data.username});
+    // Every request and its answer, for the conversation panel.
+    Chaplin.mediator.exchanges = this.exchanges;
     Chaplin.Application.prototype.initMediator.call(this);
   }
 });

@@ -9,15 +9,22 @@ const UserView = require('views/user_view');
 const IntroView = require('views/intro_view');
 const NewItemView = require('views/new_item_view');
 const ItemsView = require('views/items_view');
+const ConversationView = require('views/conversation_view');
 
 module.exports = Chaplin.Controller.extend({
-  // `reuse` keeps the page frame and the user from one action to the next.
+  // `reuse` keeps the page frame, the user and the conversation from one
+  // action to the next.
   beforeAction() {
-    const {step, user} = Chaplin.mediator;
+    const {step, user, exchanges} = Chaplin.mediator;
     this.reuse('site', SiteView, {model: step});
     if (step.hasFeature('login')) {
       this.reuse('user', UserView, {region: 'user', model: user});
     }
+    this.reuse('conversation', ConversationView, {
+      region: 'conversation',
+      collection: exchanges,
+      step
+    });
   },
 
   // `/`: the list (read-only before step 05), or an explanation before the

@@ -9,4 +9,5 @@ module.exports = _.template(`
     <div class="form-region"></div>
     <div class="main-region"></div>
   </main>
+  <div class="conversation-region"></div>
 `);

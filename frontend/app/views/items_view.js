@@ -3,15 +3,11 @@
 // The list: one `ItemView` per item, kept in step with the collection by
 // Chaplin's `CollectionView` (added, removed, reordered).
 
-const Chaplin = require('chaplin');
-const View = require('views/base/view');
+const CollectionView = require('views/base/collection_view');
 const ItemView = require('views/item_view');
 
-module.exports = Chaplin.CollectionView.extend({
-  optionNames: Chaplin.CollectionView.prototype.optionNames.concat(['editable']),
-  // A `CollectionView`, not our base `View`: the same two settings again.
-  autoRender: true,
-  getTemplateFunction: View.prototype.getTemplateFunction,
+module.exports = CollectionView.extend({
+  optionNames: CollectionView.prototype.optionNames.concat(['editable']),
   template: require('templates/items'),
 
   itemView: ItemView,
@@ -19,8 +15,6 @@ module.exports = Chaplin.CollectionView.extend({
   // Shown only once the list is fetched and empty.
   fallbackSelector: '.items-empty',
   loadingSelector: '.items-loading',
-  // Items appear at once: Chaplin fades them in for 0.5 s by default.
-  animationDuration: 0,
 
   // `Items#fetch` unsyncs the collection when the fetch fails.
   listen: {

@@ -14,7 +14,8 @@ module.exports = View.extend({
   regions: {
     user: '.user-region',
     form: '.form-region',
-    main: '.main-region'
+    main: '.main-region',
+    conversation: '.conversation-region'
   },
   template: require('templates/site')
 });

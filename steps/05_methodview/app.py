@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import sys
 from pathlib import Path
 
 import jinja2
@@ -24,6 +25,7 @@ SECRET_KEY_MISSING = (
     "SECRET_KEY is not set: each worker would sign logins with a random key of its own. Set it"
     " in the environment: SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex())')"
 )
+WORKER_BOOT_ERROR = 3
 
 
 def create_app(test_config=None):
@@ -69,7 +71,10 @@ def create_app(test_config=None):
     app.jinja_loader = jinja2.ChoiceLoader([app.jinja_loader, jinja2.FileSystemLoader(public)])
     # `flask run` (make run) and the checks may use a random key; a real server may not.
     if secret_key is None and test_config is None and not os.environ.get("FLASK_RUN_FROM_CLI"):
-        raise RuntimeError(SECRET_KEY_MISSING)
+        print(SECRET_KEY_MISSING, file=sys.stderr)
+        # One line, no traceback. Status 3 is how a gunicorn worker says that it cannot boot:
+        # gunicorn then stops, rather than starting new workers that would fail alike.
+        raise SystemExit(WORKER_BOOT_ERROR)
     if secret_key is None:
         app.logger.warning("SECRET_KEY is not set: a random one is used; logins end on restart.")
     db.init_app(app)

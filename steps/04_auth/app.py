@@ -56,7 +56,7 @@ def create_app(test_config=None):
         # Tests pass their own client here instead of patching anything.
         MONGO_CLIENT=None,
         # How many reverse proxies stand in front (TRUSTED_PROXIES=1 behind one): their
-        # X-Forwarded-* headers then say the client's address, scheme and host.
+        # X-Forwarded-For, X-Forwarded-Proto and X-Forwarded-Host then count.
         TRUSTED_PROXIES=int(os.environ.get("TRUSTED_PROXIES", "0")),
     )
     app.config.from_mapping(settings)

@@ -6,8 +6,9 @@ from flask import abort, request
 def refuse_long_chunked_bodies():
     """Answer 413 to a chunked body longer than MAX_CONTENT_LENGTH, which Werkzeug would cut."""
     # A body with a Content-Length over the limit is refused by Werkzeug itself. A chunked body
-    # has none: Werkzeug reads it up to the limit and quietly stops there, so a view would store
-    # its first MiB as if it were all. Read that much, then look for one byte more.
+    # (Transfer-Encoding: chunked) has none: Werkzeug reads it up to the limit and quietly stops
+    # there, so a view would store its first MiB as if it were all. Read that much, then look
+    # for one byte more.
     limit = request.max_content_length
     if limit is None or request.content_length is not None:
         return

@@ -9,7 +9,7 @@ import pytest
 from answers import said
 from sections import BODY_LIMIT
 from servers import STOP_TIMEOUT, serving
-from support import PASSWORD, USERNAME, accounts_and_logins, setting
+from support import PASSWORD, USERNAME, WRONG_PASSWORD, accounts_and_logins, setting
 
 pytestmark = [pytest.mark.steps(4, 5), pytest.mark.hardening]
 
@@ -55,6 +55,22 @@ def test_a_long_login_form_is_413_with_a_short_answer(client, db, auth, user):
     assert auth.logged_in_as() is None, f"a refused form logs nobody in ({BODY_LIMIT})"
 
 
+@pytest.mark.parametrize("path", ["/login", "/register"])
+def test_a_refused_form_shows_a_long_username_cut_short(client, db, user, path):
+    before = accounts_and_logins(db)
+    response = client.post(path, data={"username": "x" * 500_000, "password": WRONG_PASSWORD})
+    assert response.status_code in {400, 401}, (
+        f"POST {path} with a 500 KB username is refused; it answered {said(response)}"
+        f" ({BODY_LIMIT})"
+    )
+    size = len(response.get_data())
+    assert size < SMALL_ANSWER, (
+        f"POST {path}: the form shown again holds the refused username cut short, not all"
+        f" 500 KB of it; the page has {size:,} bytes ({BODY_LIMIT})"
+    )
+    assert accounts_and_logins(db) == before, f"a refused form changes nothing ({BODY_LIMIT})"
+
+
 @pytest.mark.slow
 def test_a_long_chunked_body_is_refused_not_cut(app, db, user):
     before = accounts_and_logins(db)
@@ -81,7 +97,11 @@ def test_a_long_chunked_item_is_refused_not_cut(app, db, user):
     # {"title": "trunc"} and 1.2 MB of spaces: cut at 1 MiB, this is valid JSON for a new item.
     body = '{"title": "trunc"' + " " * 1_200_000 + "GARBAGE}"
     with serving(app) as url:
-        _status, _body, cookie = send_chunked(url, "/login", SHORT_LOGIN_FORM, FORM)
+        login, _body, cookie = send_chunked(url, "/login", SHORT_LOGIN_FORM, FORM)
+        assert login == 302, (
+            f"a chunked login form logs in, to send an item then: it answered {login}"
+            f" ({BODY_LIMIT})"
+        )
         status, answer, _cookie = send_chunked(
             url, "/api/items/", body, "application/json", cookie.split(";")[0]
         )

@@ -2,7 +2,7 @@
 
 import pytest
 
-from answers import said
+from answers import said, step_code
 from sections import DATABASE_DOWN
 
 pytestmark = [pytest.mark.steps(4, 5), pytest.mark.hardening]
@@ -15,7 +15,11 @@ NO_DATABASE_NEEDED = ["/app.js", "/vendor.js", "/app.css", "/login", "/register"
 def logged_in_client(unreachable_app):
     """A client of the app whose MongoDB is down, with a session cookie holding a login token."""
     client = unreachable_app.test_client()
-    with client.session_transaction() as session:
+    # Flask opens a session only with a SECRET_KEY to sign it, which step 04's create_app sets.
+    with (
+        step_code("a session cookie for the app", DATABASE_DOWN),
+        client.session_transaction() as session,
+    ):
         session["login"] = "a-token-the-database-would-be-asked-about"
     return client
 

@@ -62,7 +62,7 @@ def api_login_required(view):
 
 
 def load_logged_in_user():
-    """Set g.user to who is logged in: the login token in the session, if still in the database."""
+    """Return who is logged in, kept in g.user too: the session's token must be in the database."""
     # Only the two decorators ask, not every request: static files and the login page never
     # wait for the database, even when it is down.
     token = session.get("login")

@@ -35,6 +35,11 @@ THROTTLE = "WORKSHOP.md, Step 04 · Hardening: a limit on failed logins"
 CROSS_SITE = "WORKSHOP.md, Step 04 · Hardening: no writes from other sites"
 TELL_NOTHING = "WORKSHOP.md, Step 04 · Hardening: answers that tell an attacker nothing"
 COOKIES = "WORKSHOP.md, Step 04 · Hardening: cookies, secret key, command line"
+BODY_LIMIT = "WORKSHOP.md, Step 04 · Hardening: bodies with a limit"
+HEADERS = "WORKSHOP.md, Step 04 · Hardening: headers a browser obeys"
+ROUTES = "WORKSHOP.md, Step 04 · Hardening: URLs the static files must not take"
+DATABASE_DOWN = "WORKSHOP.md, Step 04 · Hardening: a database that is down slows only what needs it"
+PROXIES = "WORKSHOP.md, Step 04 · Hardening: behind a proxy"
 
 # --- Step 05 -------------------------------------------------------------------------------------
 STEP05_MODULES = "WORKSHOP.md, Step 05 · What changed since step 04"

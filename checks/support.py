@@ -78,6 +78,8 @@ CONFIG_KEYS = {
     "SESSION_COOKIE_HTTPONLY": 4,
     "SESSION_COOKIE_SAMESITE": 4,
     "SESSION_COOKIE_SECURE": 4,
+    "MAX_CONTENT_LENGTH": 4,
+    "TRUSTED_PROXIES": 4,
 }
 # Flask's own settings, which the checks set for themselves or read as Flask keeps them.
 FLASK_SETTINGS = {"TESTING", "PROPAGATE_EXCEPTIONS", "SESSION_COOKIE_NAME"}

@@ -395,8 +395,9 @@ def test_logout_ends_the_login(auth, logged_in_user):
 
 
 def test_logout_by_get_is_refused(auth, logged_in_user):
-    # A link or an <img src="/logout"> on any page must not log people out. The answer is a 404,
-    # not a 405: the static route at the site root (/<path:filename>) takes every GET.
+    # A link or an <img src="/logout"> on any page must not log people out. Without a GET rule of
+    # its own, the static route at the site root (/<path:filename>) answers 404: the hardening
+    # (test_04_routes.py) asks for the 405 that says Allow: POST.
     response = auth.client.get("/logout")
     assert response.status_code in {404, 405}, (
         f"/logout is a form that takes POST only: GET /logout answered {said(response)}"

@@ -194,3 +194,38 @@ def test_login_with_an_unreachable_database_is_a_clear_503(unreachable_app, auth
         f"the message says the database is unreachable, not {message[:200]!r} ({UNREACHABLE})"
     )
     assert "s3cret" not in message, f"the password in MONGO_URI stays secret ({UNREACHABLE})"
+
+
+@pytest.mark.hardening
+def test_a_real_server_without_secret_key_refuses_to_start(step_app_module, monkeypatch, capsys):
+    # No test_config and no `flask` command: create_app is called as gunicorn would call it.
+    monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)
+    status = None
+    with step_code("create_app(), as gunicorn calls it", COOKIES):
+        try:
+            step_app_module.create_app()
+        except SystemExit as stopped:
+            status = stopped.code
+    lines = capsys.readouterr().err.splitlines()
+    assert status not in (None, 0), (
+        f"without SECRET_KEY, a server that is not `flask run` stops (SystemExit) with a non-zero"
+        f" status; it stopped with {status} ({COOKIES})"
+    )
+    assert len(lines) == 1, f"it says why in one line, not {lines} ({COOKIES})"
+    assert all(words in lines[0] for words in ["SECRET_KEY is not set", "SECRET_KEY="]), (
+        f"the line says that SECRET_KEY is not set and how to set it: {lines[0]!r} ({COOKIES})"
+    )
+
+
+@pytest.mark.hardening
+def test_flask_run_without_secret_key_starts_with_a_warning(step_app_module, monkeypatch, caplog):
+    # What `make run` does: the `flask` command sets FLASK_RUN_FROM_CLI for the app it loads.
+    monkeypatch.setenv("FLASK_RUN_FROM_CLI", "true")
+    real_gensalt = bcrypt.gensalt
+    monkeypatch.setattr(bcrypt, "gensalt", lambda rounds=12, prefix=b"2b": real_gensalt(4, prefix))
+    with caplog.at_level(logging.WARNING), step_code("create_app() under `flask run`", COOKIES):
+        app = step_app_module.create_app()
+    assert app.config["SECRET_KEY"], f"`flask run` gets a random key ({COOKIES})"
+    assert "SECRET_KEY is not set" in caplog.text, (
+        f"`flask run` without SECRET_KEY warns that the key is random ({COOKIES})"
+    )

@@ -502,6 +502,23 @@ def test_override_header_is_ignored_on_other_methods(client, db, item, method):
     )
 
 
+@pytest.mark.hardening
+@pytest.mark.parametrize("override", ["DELETE", "PUT", "PATCH"])
+def test_override_header_off_an_item_is_refused(client, db, item, override):
+    before = items_in(db)
+    headers = {"X-HTTP-Method-Override": override}
+    for method, url in [("POST", COLLECTION), ("GET", COLLECTION), ("GET", "/api/me")]:
+        body = {"title": "x"} if method == "POST" else None
+        response = client.open(url, method=method, json=body, headers=headers)
+        assert_json_error(
+            response, 400, f"{method} {url} with X-HTTP-Method-Override: {override}", OVERRIDE
+        )
+    assert items_in(db) == before, (
+        f"the override works on an item only: elsewhere it is refused, and a POST to the"
+        f" collection creates nothing ({OVERRIDE})"
+    )
+
+
 # ---------------------------------------------------------------- ids that find nothing
 
 BAD_IDS = [
@@ -644,6 +661,34 @@ def test_bad_bodies_get_a_json_error_and_change_nothing(client, db, item, reques
             request_args["input_stream"].seek(0)
         response = client.open(url, method=method, **request_args)
         assert_json_error(response, status, f"{method} {url}", STRICT_BODIES)
+    assert items_in(db) == before, f"a refused body changes nothing ({STRICT_BODIES})"
+
+
+# Just under 1 MiB of unknown fields: the error names a few of them, never all 15,000.
+UNKNOWN_COUNT = 15_000
+UNKNOWN_KEYS = json.dumps({f"unknown-{number:06}-{'x' * 46}": 0 for number in range(UNKNOWN_COUNT)})
+SHORT_ERROR = 4 * 1024
+
+
+@pytest.mark.hardening
+def test_an_error_names_a_few_unknown_fields_not_all(client, db, item):
+    before = items_in(db)
+    targets = {"POST": COLLECTION, "PUT": item_url(item["_id"])}
+    for method, url in targets.items():
+        response = client.open(url, method=method, data=UNKNOWN_KEYS, content_type=JSON)
+        assert_json_error(response, 422, f"{method} of 15,000 unknown fields", STRICT_BODIES)
+        size = len(response.get_data())
+        assert size < SHORT_ERROR, (
+            f"the error for 15,000 unknown fields stays short: it names the first few, each cut"
+            f" short, and says how many more (… and N more); it has {size:,} bytes"
+            f" ({STRICT_BODIES})"
+        )
+        body = response.get_json()
+        left_out = UNKNOWN_COUNT - len(body.get("fields", {}))
+        assert f"{left_out} more" in body["error"], (
+            f"the error says how many unknown fields it does not name, … and {left_out} more:"
+            f" {body['error'][:300]!r} ({STRICT_BODIES})"
+        )
     assert items_in(db) == before, f"a refused body changes nothing ({STRICT_BODIES})"
 
 

@@ -259,6 +259,48 @@ def test_account_pages_log_no_console_errors(page):
     assert problems == [], "the account pages log no console errors:\n" + "\n".join(problems)
 
 
+# A script that a page would run if the server ever let one through into its HTML.
+INJECTED_SCRIPT = "<script>window.injected = true;</script>"
+HEADERS_SECTION = "WORKSHOP.md, Step 04 · Hardening: headers a browser obeys"
+
+
+def inject_a_script(page, live_url, keep_policy):
+    """Serve / with an inline script added to its HTML, and the server's headers, or all but CSP."""
+
+    def handle(route):
+        served = route.fetch()
+        # The body changes length, and without the policy the check shows what the policy does.
+        dropped = {"content-length"} | (set() if keep_policy else {"content-security-policy"})
+        headers = {name: value for name, value in served.headers.items() if name not in dropped}
+        body = served.text().replace("</body>", f"{INJECTED_SCRIPT}</body>")
+        route.fulfill(status=served.status, headers=headers, body=body)
+
+    page.unroute_all()
+    page.route(f"{live_url}/", handle)
+    page.goto("/")
+    # The app itself runs either way: its scripts are the site's own files.
+    expect(page.locator("#current-user")).to_have_text(USERNAME)
+    return page.evaluate("window.injected === true")
+
+
+@pytest.mark.steps(4, 5)
+@pytest.mark.hardening
+def test_an_inline_script_injected_into_a_page_is_blocked(page, live_url, console):
+    register(page)
+    assert inject_a_script(page, live_url, keep_policy=False), (
+        "without the Content-Security-Policy header, the injected script runs: the check works"
+    )
+    ran = inject_a_script(page, live_url, keep_policy=True)
+    assert not ran, (
+        "an inline <script> added to the page must not run: the page's Content-Security-Policy"
+        f" allows scripts from the site's own files only ({HEADERS_SECTION})"
+    )
+    violations = [error for error in console.errors if "Content Security Policy" in error]
+    assert violations, f"the browser reports the refused script ({HEADERS_SECTION})"
+    # The refusal is the point of this check, not an error of the page.
+    console.errors = [error for error in console.errors if error not in violations]
+
+
 # Step 05: the full REST API -------------------------------------------------------------------
 
 

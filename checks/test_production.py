@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import pytest
 
 from mongo_servers import real_server_only
-from servers import STOP_TIMEOUT, http_status, started
+from servers import STOP_TIMEOUT, http_status, run, started
 from support import PASSWORD, ROOT, USERNAME
 
 pytestmark = pytest.mark.steps(5, 5)
@@ -115,3 +115,25 @@ def test_gunicorn_workers_share_logins_and_items_through_mongodb(mongo_server, m
     assert len(workers) > 1, f"more than one worker answered the {READS} reads: {workers}"
     assert "Embedded database" not in log, "the workers use MONGO_URI, not an embedded database"
     assert "SECRET_KEY is not set" not in log, "the workers use SECRET_KEY from the environment"
+
+
+@pytest.mark.slow
+def test_gunicorn_without_secret_key_refuses_to_start_in_one_line():
+    # Each worker would make a random key of its own: a login would work on one worker only.
+    environment = {**os.environ, "MONGO_URI": ""}
+    environment.pop("SECRET_KEY", None)
+    environment.pop("FLASK_RUN_FROM_CLI", None)
+    result = run(production_command(0), cwd=ROOT, env=environment, timeout=STOP_TIMEOUT * 6)
+    said_why = [line for line in result.stderr.splitlines() if "SECRET_KEY" in line]
+    assert result.returncode != 0, (
+        f"gunicorn without SECRET_KEY stops with a non-zero status, not {result.returncode}"
+        f" ({PRODUCTION})"
+    )
+    assert said_why, f"gunicorn's output says that SECRET_KEY is missing ({PRODUCTION})"
+    assert {line.startswith("SECRET_KEY is not set") for line in said_why} == {True}, (
+        f"each worker says why in one line of its own, no traceback: {said_why} ({PRODUCTION})"
+    )
+    # gunicorn 27 may add a traceback of its own while it stops several failed workers.
+    assert "Exception in worker process" not in result.stderr, (
+        f"the workers stop with the line, not an exception and its traceback ({PRODUCTION})"
+    )

@@ -1,6 +1,7 @@
 // Entry point
 // -----------
-// `index.html` runs `require('initialize')` at the end of `<body>`, once the
+// `app.js` ends with `require('initialize')` (`modules.autoRequire` in
+// `brunch-config.js`); `index.html` loads it at the end of `<body>`, once the
 // body and its `data-*` attributes are there.
 
 const $ = require('jquery');

@@ -44,6 +44,19 @@ def found(item):
     return item
 
 
+@bp.before_app_request
+def refuse_override_off_item_urls():
+    """Refuse X-HTTP-Method-Override anywhere but on an item URL, where post() reads it."""
+    # A client that sends it elsewhere means something else than what it would get: a POST to
+    # the collection "with DELETE" would quietly create an item. So it is an error, not ignored.
+    if "X-HTTP-Method-Override" not in request.headers:
+        return
+    on_an_item = request.endpoint == "api.items" and request.view_args["item_id"] is not None
+    # A URL that no rule takes (no endpoint) keeps its 404 or 405.
+    if request.endpoint is not None and not on_an_item:
+        abort(400, "X-HTTP-Method-Override works only on an item: /api/items/<item_id>.")
+
+
 class ItemsAPI(MethodView):
     """GET, POST on /api/items/; GET, PUT, PATCH, DELETE on /api/items/<item_id>."""
 

@@ -2,12 +2,14 @@
 
 import os
 import secrets
+import sys
 from pathlib import Path
 
 import jinja2
-from flask import Flask, g, render_template
+from flask import Flask, abort, g, render_template
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import api, auth, cross_site, db, demo, errors
+from . import api, auth, bodies, cross_site, db, demo, errors, headers
 from .auth import login_required
 from .encoder import MongoJSONProvider
 
@@ -18,6 +20,12 @@ STEP_NUMBER = "05"
 STEP_TITLE = "Full CRUD with a MethodView"
 # What the page may offer: the user's own items to list, add, edit and delete, after a login.
 STEP_FEATURES = ["items", "login", "edit"]
+# Why a server that is not `flask run` (gunicorn, ...) refuses to start without SECRET_KEY.
+SECRET_KEY_MISSING = (
+    "SECRET_KEY is not set: each worker would sign logins with a random key of its own. Set it"
+    " in the environment: SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex())')"
+)
+WORKER_BOOT_ERROR = 3
 
 
 def create_app(test_config=None):
@@ -47,18 +55,33 @@ def create_app(test_config=None):
         MONGO_TIMEOUT_MS=2000,
         # Tests pass their own client here instead of patching anything.
         MONGO_CLIENT=None,
+        # How many reverse proxies stand in front (TRUSTED_PROXIES=1 behind one): their
+        # X-Forwarded-For, X-Forwarded-Proto and X-Forwarded-Host then count.
+        TRUSTED_PROXIES=int(os.environ.get("TRUSTED_PROXIES", "0")),
     )
     app.config.from_mapping(settings)
+    trusted = app.config["TRUSTED_PROXIES"]
+    # Without proxies, X-Forwarded-* headers come from the client, who can write anything there.
+    if trusted:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=trusted)
     # Flask 2.3 removed app.json_encoder: the JSON provider is where an encoder goes now.
     app.json = MongoJSONProvider(app)
     # Templates come from this step's templates/ first, then from Brunch's public/ folder,
     # so render_template("index.html") finds the built front end.
     app.jinja_loader = jinja2.ChoiceLoader([app.jinja_loader, jinja2.FileSystemLoader(public)])
+    # `flask run` (make run) and the checks may use a random key; a real server may not.
+    if secret_key is None and test_config is None and not os.environ.get("FLASK_RUN_FROM_CLI"):
+        print(SECRET_KEY_MISSING, file=sys.stderr)
+        # One line, no traceback. Status 3 is how a gunicorn worker says that it cannot boot:
+        # gunicorn then stops, rather than starting new workers that would fail alike.
+        raise SystemExit(WORKER_BOOT_ERROR)
     if secret_key is None:
         app.logger.warning("SECRET_KEY is not set: a random one is used; logins end on restart.")
     db.init_app(app)
     demo.init_app(app)
     errors.init_app(app)
+    headers.init_app(app)
+    bodies.init_app(app)
     cross_site.init_app(app)
     auth.init_app(app)
     app.register_blueprint(api.bp)
@@ -77,5 +100,12 @@ def create_app(test_config=None):
             )
         except jinja2.TemplateNotFound:
             return render_template("frontend_missing.html", public=public), 503
+
+    @app.get("/index.html")
+    def index_template():
+        """Answer 404: index.html is the template of /, not a file to send as it is."""
+        # Without this rule the static files' /<path:filename> would send its Jinja source,
+        # without a login.
+        abort(404)
 
     return app

@@ -7,7 +7,17 @@ import secrets
 from datetime import UTC, datetime
 
 import click
-from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from pymongo.errors import ConnectionFailure, DuplicateKeyError
 
 from .db import get_db, uses_embedded_database
@@ -31,7 +41,7 @@ def login_required(view):
     # guarded view is "wrapped_view", url_for("index") fails, and two in one blueprint collide.
     @functools.wraps(view)
     def wrapped_view(*args, **kwargs):
-        if g.user is None:
+        if load_logged_in_user() is None:
             # The path, not request.url: the login page only follows paths on this site.
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
@@ -44,19 +54,21 @@ def api_login_required(view):
 
     @functools.wraps(view)
     def wrapped_view(*args, **kwargs):
-        if g.user is None:
+        if load_logged_in_user() is None:
             return error_response(401, "login required")
         return view(*args, **kwargs)
 
     return wrapped_view
 
 
-@bp.before_app_request
 def load_logged_in_user():
-    """Find who is logged in: the session holds a login token that must still be in the database."""
+    """Return who is logged in, kept in g.user too: the session's token must be in the database."""
+    # Only the two decorators ask, not every request: static files and the login page never
+    # wait for the database, even when it is down.
     token = session.get("login")
     login = get_db().logins.find_one({"_id": token}) if isinstance(token, str) else None
     g.user = {"_id": login["user_id"], "username": login["username"]} if login else None
+    return g.user
 
 
 def start_session(user):
@@ -165,10 +177,18 @@ def login():
 def logout():
     """End the login for good: its token leaves the database, so a copied cookie is worthless."""
     token = session.get("login")
+    # The cookie goes first: with the database down, the 503 still logs this browser out.
+    session.clear()
     if isinstance(token, str):
         get_db().logins.delete_one({"_id": token})
-    session.clear()
     return redirect(url_for("auth.login"))
+
+
+@bp.get("/logout")
+def logout_by_get():
+    """Answer 405: a link or an image must not log anyone out, only the form's POST."""
+    # Without this rule the static files' /<path:filename> would take GET /logout: a 404.
+    abort(405, valid_methods=["POST"])
 
 
 @bp.get("/api/me")

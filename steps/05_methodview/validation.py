@@ -10,6 +10,10 @@ from .errors import error_response
 ITEM_FIELDS = {"title", "done"}
 SERVER_FIELDS = {"_id", "created_at", "updated_at"}
 MAX_TITLE_LENGTH = 200
+# An error names at most this many unknown fields, each cut to this length: a 1 MiB body of
+# unknown keys gets a short answer, not megabytes of its own keys back.
+MAX_NAMED_FIELDS = 10
+MAX_NAME_LENGTH = 40
 
 
 def refuse(message, fields=None, status=422):
@@ -47,11 +51,19 @@ def is_text(value):
     return True
 
 
+def refuse_unknown_fields(unknown):
+    """Refuse the unknown fields of a body, naming the first few of them, each cut short."""
+    named = [name[:MAX_NAME_LENGTH] for name in sorted(unknown)[:MAX_NAMED_FIELDS]]
+    more = len(unknown) - len(named)
+    listed = ", ".join(named) + (f" … and {more} more" if more else "")
+    refuse(f"Unknown fields: {listed}.", dict.fromkeys(named, "Unknown field."))
+
+
 def item_changes(body, partial):
     """Return the fields to store from a body; partial (PATCH) allows leaving fields out."""
-    unknown = sorted(set(body) - ITEM_FIELDS - SERVER_FIELDS)
+    unknown = set(body) - ITEM_FIELDS - SERVER_FIELDS
     if unknown:
-        refuse(f"Unknown fields: {', '.join(unknown)}.", dict.fromkeys(unknown, "Unknown field."))
+        refuse_unknown_fields(unknown)
     changes, errors = {}, {}
     if "title" in body:
         title = body["title"]

@@ -109,9 +109,9 @@ def test_register_stores_a_bcrypt_hash_and_logs_in(auth, db, username, password)
         f"registering logs in and goes to the list, / ({DECORATORS})"
     )
     stored = list(db.users.find())
-    assert [user.get("username") for user in stored] == [username], (
-        f"the users collection holds the one account registered, its username included"
-        f" ({PASSWORDS})"
+    assert [user.get("username") for user in stored] == [username.lower()], (
+        f"the users collection holds the one account registered, its username in lower case,"
+        f" the one spelling a name is stored in ({PASSWORDS})"
     )
     password_hash = stored[0].get("password_hash")
     assert isinstance(password_hash, str), (

@@ -38,6 +38,8 @@ def create_app(test_config=None):
         BCRYPT_ROUNDS=12,
         LOGIN_MAX_FAILURES=5,
         LOGIN_WINDOW_SECONDS=15 * 60,
+        # A login ends on its own after 30 days, logout or not.
+        LOGIN_LIFETIME_SECONDS=30 * 24 * 60 * 60,
         # The MongoDB server; without one, an embedded mongomock database with demo data.
         MONGO_URI=os.environ.get("MONGO_URI", ""),
         # A database per step on one server (workshop_02, ...): steps never see each other's data.

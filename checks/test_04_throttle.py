@@ -174,6 +174,11 @@ def test_repeated_failures_lock_the_name_out(auth, db, user, clock, max_failures
     )
     assert db.logins.count_documents({}) == 0, f"a locked-out login stores no login ({THROTTLE})"
     assert auth.logged_in_as() is None, f"a locked-out login logs nobody in ({THROTTLE})"
+    counts = [document.get("attempts") for document in attempts_of(db)]
+    assert counts == [max_failures + 1], (
+        f"one document in login_attempts counts the {max_failures} failures and the refused try,"
+        f" not {counts} ({THROTTLE})"
+    )
 
 
 def test_lockout_ends_after_the_window_and_blocked_tries_do_not_extend_it(

@@ -66,6 +66,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/api_overhead.py
 	$(BIN)/python bench/list_scale.py
 	$(BIN)/python bench/bcrypt_cost.py
+	$(BIN)/python bench/login_throttle.py
 	$(BIN)/python bench/checks_time.py
 	$(BIN)/python bench/startup.py
 

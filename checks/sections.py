@@ -31,6 +31,8 @@ PASSWORDS = "WORKSHOP.md, Step 04 · Passwords with bcrypt 5"
 WRAPS = "WORKSHOP.md, Step 04 · The pitfall: a decorator without `functools.wraps`"
 # Hardening.
 LOGOUT = "WORKSHOP.md, Step 04 · Hardening: a session that logout really ends"
+LOGIN_LIFETIME = "WORKSHOP.md, Step 04 · Hardening: logins that expire"
+ONE_SPELLING = "WORKSHOP.md, Step 04 · Hardening: one name, however it is typed"
 THROTTLE = "WORKSHOP.md, Step 04 · Hardening: a limit on failed logins"
 CROSS_SITE = "WORKSHOP.md, Step 04 · Hardening: no writes from other sites"
 TELL_NOTHING = "WORKSHOP.md, Step 04 · Hardening: answers that tell an attacker nothing"

@@ -11,6 +11,7 @@ from sections import (
     COOKIES,
     DECORATORS,
     LOGOUT,
+    ONE_SPELLING,
     PASSWORDS,
     STEP04_MODULES,
     TELL_NOTHING,
@@ -109,9 +110,9 @@ def test_register_stores_a_bcrypt_hash_and_logs_in(auth, db, username, password)
         f"registering logs in and goes to the list, / ({DECORATORS})"
     )
     stored = list(db.users.find())
-    assert [user.get("username") for user in stored] == [username], (
-        f"the users collection holds the one account registered, its username included"
-        f" ({PASSWORDS})"
+    assert [user.get("username") for user in stored] == [username.lower()], (
+        f"the users collection holds the one account registered, its username in lower case,"
+        f" the one spelling a name is stored in ({PASSWORDS})"
     )
     password_hash = stored[0].get("password_hash")
     assert isinstance(password_hash, str), (
@@ -125,7 +126,9 @@ def test_register_stores_a_bcrypt_hash_and_logs_in(auth, db, username, password)
     assert bcrypt.checkpw(password.encode(), password_hash.encode()), (
         f"the hash is of the password registered ({PASSWORDS})"
     )
-    assert auth.logged_in_as() == username, f"registering logs the new account in ({DECORATORS})"
+    assert auth.logged_in_as() == username.lower(), (
+        f"registering logs the new account in, under its lower-case name ({DECORATORS})"
+    )
 
 
 @pytest.mark.hardening
@@ -168,6 +171,26 @@ def test_register_refuses_a_taken_username(auth, db, user):
     )
 
 
+@pytest.mark.hardening
+def test_register_refuses_a_name_taken_in_another_case(auth, db, user):
+    before = accounts_and_logins(db)
+    response = auth.register(USERNAME.capitalize(), "another one")
+    assert_form_again(response, 409, auth, db, before, ONE_SPELLING)
+    assert TAKEN in response.get_data(as_text=True), (
+        f"{USERNAME.capitalize()!r} is {USERNAME!r} spelled otherwise: {TAKEN} ({ONE_SPELLING})"
+    )
+
+
+@pytest.mark.hardening
+@pytest.mark.parametrize("typed", [USERNAME.upper(), USERNAME.capitalize()])
+def test_login_takes_the_name_in_any_case(auth, db, user, typed):
+    redirect_target(auth.login(typed, PASSWORD), f"POST /login as {typed!r}", ONE_SPELLING)
+    assert auth.logged_in_as() == USERNAME, (
+        f"{typed!r} logs in as {USERNAME!r}, the one spelling the name is stored in"
+        f" ({ONE_SPELLING})"
+    )
+
+
 def test_unique_index_on_username(db, user):
     # The database itself keeps names unique, even between two racing registrations.
     try:
@@ -189,6 +212,8 @@ def test_unique_index_on_username(db, user):
         pytest.param("alice", f"{PASSWORD}\n{WRONG_PASSWORD}\n", False, id="passwords-differ"),
         pytest.param("alice", "short\nshort\n", False, id="password-too-short"),
         pytest.param(USERNAME, f"{PASSWORD}\n{PASSWORD}\n", False, id="username-taken"),
+        pytest.param("LEARNER", f"{PASSWORD}\n{PASSWORD}\n", False, id="taken-in-capitals"),
+        pytest.param("Alice", f"{PASSWORD}\n{PASSWORD}\n", True, id="stored-in-lower-case"),
     ],
 )
 def test_create_user_command_stores_a_bcrypt_hash_or_refuses(
@@ -210,7 +235,14 @@ def test_create_user_command_stores_a_bcrypt_hash_or_refuses(
         f"`flask create-user alice` should store the account; it printed {cli_output(result)}"
         f" ({COOKIES})"
     )
-    (account,) = db.users.find({"username": username})
+    stored_names = [
+        account.get("username") for account in db.users.find({"_id": {"$ne": user["_id"]}})
+    ]
+    assert stored_names == [username.lower()], (
+        f"create-user stores the name in lower case, {username.lower()!r}, not {stored_names}"
+        f" ({ONE_SPELLING})"
+    )
+    (account,) = db.users.find({"username": username.lower()})
     assert bcrypt.checkpw(PASSWORD.encode(), account["password_hash"].encode()), (
         f"the hash is of the password typed ({COOKIES})"
     )

@@ -1,14 +1,14 @@
 """Step 04's sessions: a login token per login in a signed cookie, and the settings around it."""
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import bcrypt
 import pytest
 
 from answers import redirect_target, said, step_code
-from sections import COOKIES, LOGOUT, PASSWORDS, THROTTLE, UNREACHABLE
-from support import USERNAME
+from sections import COOKIES, LOGIN_LIFETIME, LOGOUT, PASSWORDS, THROTTLE, UNREACHABLE
+from support import USERNAME, setting
 
 pytestmark = pytest.mark.steps(4, 5)
 
@@ -47,6 +47,13 @@ def test_throttle_defaults_to_five_failures_per_15_minutes(default_app):
     )
     assert config.get("LOGIN_WINDOW_SECONDS") == 900, (
         f"LOGIN_WINDOW_SECONDS defaults to 15 minutes, 900 ({THROTTLE})"
+    )
+
+
+@pytest.mark.hardening
+def test_logins_last_30_days_by_default(default_app):
+    assert default_app.config.get("LOGIN_LIFETIME_SECONDS") == 30 * 24 * 60 * 60, (
+        f"LOGIN_LIFETIME_SECONDS defaults to 30 days, 2592000 seconds ({LOGIN_LIFETIME})"
     )
 
 
@@ -148,6 +155,42 @@ def test_register_stores_a_login_token_too(auth, db):
     redirect_target(auth.register(), "POST /register", LOGOUT)
     login = stored_login(db)
     assert login.get("username") == USERNAME, f"registering logs in with a token too ({LOGOUT})"
+
+
+@pytest.mark.hardening
+def test_a_login_ends_when_its_lifetime_does(app, auth, db, user):
+    lifetime = setting(app, "LOGIN_LIFETIME_SECONDS", LOGIN_LIFETIME)
+    redirect_target(auth.login(), "POST /login", LOGIN_LIFETIME)
+    login = stored_login(db)
+    expires_at = login.get("expires_at")
+    assert isinstance(expires_at, datetime), (
+        f"a login has an expires_at datetime, when it ends; a TTL index deletes it then"
+        f" ({LOGIN_LIFETIME})"
+    )
+    lived = (expires_at - login["created_at"]).total_seconds()
+    assert abs(lived - lifetime) < 1, (
+        f"expires_at is created_at plus LOGIN_LIFETIME_SECONDS, not {lived} s later"
+        f" ({LOGIN_LIFETIME})"
+    )
+    # As if MongoDB's TTL monitor had not come by yet: without its index, nothing deletes it.
+    # One by one: mongomock's drop_indexes() leaves a TTL index at work.
+    for name in db.logins.index_information():
+        if name != "_id_":
+            db.logins.drop_index(name)
+    now = datetime.now(UTC)
+    db.logins.update_one({"_id": login["_id"]}, {"$set": {"expires_at": now + timedelta(5)}})
+    assert auth.logged_in_as() == USERNAME, (
+        f"a login is good until its expires_at ({LOGIN_LIFETIME})"
+    )
+    db.logins.update_one({"_id": login["_id"]}, {"$set": {"expires_at": now}})
+    assert auth.logged_in_as() is None, (
+        "a login whose expires_at has passed is refused at once, even while its document is"
+        " still there: MongoDB's TTL monitor deletes it up to a minute later, so"
+        f" load_logged_in_user asks for expires_at after now ({LOGIN_LIFETIME})"
+    )
+    assert db.logins.count_documents({}) == 1, (
+        f"the document was still there: the step's own query refused it ({LOGIN_LIFETIME})"
+    )
 
 
 @pytest.mark.hardening

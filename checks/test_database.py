@@ -11,7 +11,14 @@ from pymongo.errors import ServerSelectionTimeoutError
 
 from answers import expect_status, said, step_code
 from mongo_servers import answers, real_server_only, secantus_server
-from sections import METHODVIEW, STEP02_MODULES, STEP04_MODULES, UNREACHABLE
+from sections import (
+    LOGIN_LIFETIME,
+    METHODVIEW,
+    STEP02_MODULES,
+    STEP04_MODULES,
+    THROTTLE,
+    UNREACHABLE,
+)
 from servers import free_port, started
 from support import PASSWORD, ROOT, checks_config, from_step
 
@@ -34,6 +41,23 @@ def indexes(db):
         for name in ("users", "items")
         for info in db[name].index_information().values()
     }
+
+
+def ttl_indexes(db):
+    """Each TTL index of the login_attempts and logins collections: (collection, keys, seconds)."""
+    return {
+        (name, tuple(info["key"]), info["expireAfterSeconds"])
+        for name in ("login_attempts", "logins")
+        for info in db[name].index_information().values()
+        if "expireAfterSeconds" in info
+    }
+
+
+# What deletes an ended window of login attempts, and an ended login, and where each is taught.
+TTL_INDEXES = {
+    ("login_attempts", (("expires_at", 1),), 0): THROTTLE,
+    ("logins", (("expires_at", 1),), 0): LOGIN_LIFETIME,
+}
 
 
 def init_db(app, *options):
@@ -119,10 +143,15 @@ def test_init_db_demo_adds_the_demo_data_once(app, db, auth, step_dir):
 @pytest.mark.steps(4, 5)
 def test_init_db_makes_the_indexes(app, db, step_dir):
     # The app made them at start-up: once they are dropped, only init-db can make them again.
-    db.users.drop_indexes()
-    db.items.drop_indexes()
+    for collection in ("users", "items", "login_attempts", "logins"):
+        db[collection].drop_indexes()
     succeeded(init_db(app), "flask init-db")
     made = indexes(db)
+    for index, section in TTL_INDEXES.items():
+        assert index in ttl_indexes(db), (
+            f"`flask init-db` makes the TTL index {index[0]}.expires_at with expireAfterSeconds=0,"
+            f" found {ttl_indexes(db)}; {OWN_MONGODB} ({section})"
+        )
     assert ("users", UNIQUE_USERNAME, True) in made, (
         "`flask init-db` makes the unique index on users.username"
         f"; {OWN_MONGODB} ({STEP04_MODULES})"
@@ -137,6 +166,18 @@ def test_init_db_makes_the_indexes(app, db, step_dir):
     assert (indexes(db), everything_in(db)) == (made, before), (
         f"a second init-db changes nothing; {OWN_MONGODB} ({STEP04_MODULES})"
     )
+
+
+@pytest.mark.steps(4, 5)
+def test_the_app_makes_ttl_indexes_on_login_attempts_and_logins(db):
+    # On a real server (make test's second run) the TTL monitor deletes by these indexes.
+    found = ttl_indexes(db)
+    for index, section in TTL_INDEXES.items():
+        assert index in found, (
+            f"the app makes a TTL index on {index[0]}.expires_at with expireAfterSeconds=0, in"
+            f" create_indexes(db): MongoDB then deletes each document once its expires_at has"
+            f" passed; found {found} ({section})"
+        )
 
 
 # --- Indexes that are there before the first registration ---------------------------------------

@@ -31,7 +31,11 @@ def create_indexes(db):
     """Create the indexes the app relies on, unless they exist; return their names."""
     # The database itself keeps usernames unique, even between two racing requests.
     username = db.users.create_index("username", unique=True)
-    return [f"users.{username}"]
+    # TTL indexes: MongoDB deletes a login attempt or a login once its expires_at has passed
+    # (expireAfterSeconds=0), so neither collection grows without bound.
+    attempts = db.login_attempts.create_index("expires_at", expireAfterSeconds=0)
+    logins = db.logins.create_index("expires_at", expireAfterSeconds=0)
+    return [f"users.{username}", f"login_attempts.{attempts}", f"logins.{logins}"]
 
 
 def get_db():

@@ -46,6 +46,8 @@ def create_app(test_config=None):
         BCRYPT_ROUNDS=12,
         LOGIN_MAX_FAILURES=5,
         LOGIN_WINDOW_SECONDS=15 * 60,
+        # A login ends on its own after 30 days, logout or not.
+        LOGIN_LIFETIME_SECONDS=30 * 24 * 60 * 60,
         # Bodies over 1 MiB are refused with 413 before they are read: plenty for items.
         MAX_CONTENT_LENGTH=1024 * 1024,
         # The MongoDB server; without one, an embedded mongomock database with demo data.

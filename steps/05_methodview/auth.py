@@ -4,7 +4,7 @@ import functools
 import math
 import re
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import click
 from flask import (
@@ -23,7 +23,7 @@ from pymongo.errors import ConnectionFailure, DuplicateKeyError
 from .db import get_db, uses_embedded_database
 from .errors import error_response, unreachable_message
 from .passwords import check_password, hash_password, password_problem
-from .throttle import LoginThrottle
+from .throttle import LoginThrottle, attempt_key
 
 # cli_group=None: `flask create-user`, not `flask auth create-user`.
 bp = Blueprint("auth", __name__, cli_group=None)
@@ -66,7 +66,11 @@ def load_logged_in_user():
     # Only the two decorators ask, not every request: static files and the login page never
     # wait for the database, even when it is down.
     token = session.get("login")
-    login = get_db().logins.find_one({"_id": token}) if isinstance(token, str) else None
+    login = None
+    if isinstance(token, str):
+        # An expired login is refused at once: MongoDB's TTL monitor deletes it up to 60 s later.
+        query = {"_id": token, "expires_at": {"$gt": datetime.now(UTC)}}
+        login = get_db().logins.find_one(query)
     g.user = {"_id": login["user_id"], "username": login["username"]} if login else None
     return g.user
 
@@ -74,12 +78,15 @@ def load_logged_in_user():
 def start_session(user):
     """Log a user in with a fresh session holding a new login token."""
     token = secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    lifetime = timedelta(seconds=current_app.config["LOGIN_LIFETIME_SECONDS"])
     get_db().logins.insert_one(
         {
             "_id": token,
             "user_id": user["_id"],
             "username": user["username"],
-            "created_at": datetime.now(UTC),
+            "created_at": now,
+            "expires_at": now + lifetime,
         }
     )
     # Nothing from before the login survives it, not even a value planted by someone else.
@@ -98,11 +105,23 @@ def form_fields(*names):
     return None if None in values else values
 
 
+def canonical_username(username):
+    """Return the one spelling a username is stored and looked up in: Demo and demo are one name."""
+    # Usernames are ASCII (USERNAME_PATTERN), so lower() is exact: no Unicode case rules apply.
+    return username.lower()
+
+
 def account_problem(username, password):
     """Return why a new account is refused, or None if it is acceptable."""
     if not USERNAME_PATTERN.fullmatch(username):
         return "Usernames have 3 to 32 letters, digits, dots, dashes or underscores."
     return password_problem(password)
+
+
+def login_failed(username, next_path):
+    """Return the login form again, with the one message for every failed login."""
+    page = render_template("login.html", error=LOGIN_FAILED, username=username, next=next_path)
+    return page, 401
 
 
 def safe_next(target):
@@ -133,7 +152,8 @@ def register():
     if error:
         return render_template("register.html", error=error, username=username), 400
     rounds = current_app.config["BCRYPT_ROUNDS"]
-    user = {"username": username, "password_hash": hash_password(password, rounds)}
+    password_hash = hash_password(password, rounds)
+    user = {"username": canonical_username(username), "password_hash": password_hash}
     try:
         get_db().users.insert_one(user)
     except DuplicateKeyError:
@@ -153,10 +173,17 @@ def login():
     if fields is None:
         return render_template("login.html", error=LOGIN_FAILED, next=next_path), 400
     username, password = fields
+    # A name no account can have is refused before it is counted or checked: it never becomes
+    # a key, so made-up names cannot fill the database; nor is it echoed back, however long.
+    if not USERNAME_PATTERN.fullmatch(username):
+        return login_failed("", next_path)
+    username = canonical_username(username)
     throttle = current_app.extensions["login_throttle"]
+    attempts = get_db().login_attempts
     # Per name and address: a stranger's failures never lock the real user out.
-    key = (username, request.remote_addr)
-    wait = throttle.retry_after(key)
+    key = attempt_key(username, request.remote_addr)
+    # Counted before the password check, so concurrent guesses cannot all slip under the limit.
+    wait = throttle.attempt(attempts, key)
     if wait:
         error = f"Too many failed logins. Try again in {math.ceil(wait / 60)} minutes."
         page = render_template("login.html", error=error, username=username, next=next_path)
@@ -165,10 +192,8 @@ def login():
     # An unknown user costs a bcrypt check too, so timing does not tell who has an account.
     password_hash = user["password_hash"] if user else current_app.extensions["dummy_hash"]
     if not check_password(password, password_hash) or user is None:
-        throttle.failed(key)
-        page = render_template("login.html", error=LOGIN_FAILED, username=username, next=next_path)
-        return page, 401
-    throttle.succeeded(key)
+        return login_failed(username, next_path)
+    throttle.succeeded(attempts, key)
     start_session(user)
     return redirect(next_path)
 
@@ -211,6 +236,7 @@ def create_user_command(username, password):
     error = account_problem(username, password)
     if error:
         raise click.ClickException(error)
+    username = canonical_username(username)
     rounds = current_app.config["BCRYPT_ROUNDS"]
     try:
         get_db().users.insert_one(

@@ -1,5 +1,6 @@
 """Going to production: step 05 under gunicorn, several workers sharing one real MongoDB."""
 
+import contextlib
 import http.client
 import json
 import os
@@ -14,6 +15,7 @@ from urllib.parse import urlencode
 import pytest
 
 from mongo_servers import real_server_only
+from sections import THROTTLE
 from servers import STOP_TIMEOUT, http_status, run, started
 from support import PASSWORD, ROOT, USERNAME
 
@@ -66,9 +68,27 @@ def production_command(port):
     return [str(Path(sys.executable).parent / words[0]), *words[1:], *WATCHING]
 
 
+def production_environment(mongo_uri):
+    """The environment of a deployment: a SECRET_KEY and the real server's MONGO_URI."""
+    # os.environ names the check's database in MONGO_DBNAME (the mongo_client fixture).
+    return {**os.environ, "SECRET_KEY": secrets.token_hex(32), "MONGO_URI": mongo_uri}
+
+
+@contextlib.contextmanager
+def serving_gunicorn(environment):
+    """Run WORKSHOP.md's gunicorn command until its workers answer; yield it and its port."""
+    with started(production_command(0), cwd=ROOT, env=environment) as server:
+        port = server.wait_for_output(r"Listening at: http://127\.0\.0\.1:(\d+)").group(1)
+        server.wait_for(
+            lambda: server.output().count("Booting worker") >= WORKERS, f"{WORKERS} workers"
+        )
+        server.wait_for(lambda: http_status(port, "/login") == 200, "answering /login")
+        yield server, port
+
+
 def answers_by_worker(log):
     """The check's reads in gunicorn's access log: {read number: (worker pid, status)}."""
-    pattern = r'^<(\d+)> (\d{3}) "GET /api/(?:me|items/)\?read=(\d+) HTTP/1\.1"$'
+    pattern = r'^<(\d+)> (\d{3}) "(?:GET|POST) /(?:api/me|api/items/|login)\?read=(\d+) HTTP/1\.1"$'
     return {
         int(read): (pid, int(status))
         for pid, status, read in re.findall(pattern, log, re.MULTILINE)
@@ -82,14 +102,7 @@ def test_gunicorn_workers_share_logins_and_items_through_mongodb(mongo_server, m
     assert GUNICORN in (ROOT / "WORKSHOP.md").read_text(), (
         f"WORKSHOP.md shows the gunicorn command this check runs: {GUNICORN} ({PRODUCTION})"
     )
-    # os.environ names the check's database in MONGO_DBNAME (the mongo_client fixture).
-    environment = {**os.environ, "SECRET_KEY": secrets.token_hex(32), "MONGO_URI": mongo_server}
-    with started(production_command(0), cwd=ROOT, env=environment) as server:
-        port = server.wait_for_output(r"Listening at: http://127\.0\.0\.1:(\d+)").group(1)
-        server.wait_for(
-            lambda: server.output().count("Booting worker") >= WORKERS, f"{WORKERS} workers"
-        )
-        server.wait_for(lambda: http_status(port, "/login") == 200, "answering /login")
+    with serving_gunicorn(production_environment(mongo_server)) as (server, port):
         visitor = Visitor(port)
         register = visitor.post_form("/register", username=USERNAME, password=PASSWORD)
         assert register[0] == 302, f"registering under gunicorn: {register}"
@@ -136,4 +149,50 @@ def test_gunicorn_without_secret_key_refuses_to_start_in_one_line():
     # gunicorn 27 may add a traceback of its own while it stops several failed workers.
     assert "Exception in worker process" not in result.stderr, (
         f"the workers stop with the line, not an exception and its traceback ({PRODUCTION})"
+    )
+
+
+@pytest.mark.real_server
+@pytest.mark.slow
+def test_gunicorn_workers_share_the_login_throttle_and_it_survives_a_restart(
+    mongo_server, mongo_client
+):
+    real_server_only(mongo_server)
+    environment = production_environment(mongo_server)
+    guesses = 8
+    with serving_gunicorn(environment) as (server, port):
+        visitor = Visitor(port)
+        register = visitor.post_form("/register", username=USERNAME, password=PASSWORD)
+        assert register[0] == 302, f"registering under gunicorn: {register}"
+        stranger = Visitor(port)
+        paths = [f"/login?read={n}" for n in range(guesses)]
+        with ThreadPoolExecutor(AT_ONCE) as pool:
+            answers = list(
+                pool.map(
+                    lambda path: stranger.post_form(
+                        path, username=USERNAME, password="wrong-guess"
+                    ),
+                    paths,
+                )
+            )
+        server.wait_for(lambda: len(answers_by_worker(server.stdout())) == guesses, "logging")
+        workers = {pid for pid, _status in answers_by_worker(server.output()).values()}
+    statuses = sorted(status for status, _body in answers)
+    counted_in_mongodb = (
+        f"{guesses} wrong passwords spread over {len(workers)} workers: at most 5 are checked"
+        f" (401) and the rest refused (429), because every worker counts in MongoDB's"
+        f" login_attempts; got {statuses} ({THROTTLE})"
+    )
+    assert set(statuses) <= {401, 429}, counted_in_mongodb
+    assert 1 <= statuses.count(401) <= 5, counted_in_mongodb
+    assert len(workers) > 1, f"more than one worker answered the {guesses} guesses: {workers}"
+    # A new server, as after a deploy: the count is in MongoDB, not in a worker's memory.
+    with serving_gunicorn(environment) as (_server, port):
+        status, _body = Visitor(port).post_form("/login", username=USERNAME, password=PASSWORD)
+    assert status == 429, (
+        f"after a restart, the right password of a locked name still waits: {status}, not 429"
+        f" ({THROTTLE})"
+    )
+    assert mongo_client[os.environ["MONGO_DBNAME"]].logins.count_documents({}) == 1, (
+        "only the registration's login exists: no guess and no locked login made one"
     )

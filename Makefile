@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STEP ?= $(patsubst steps/%,%,$(firstword $(subst _, ,$(lastword $(sort $(wildcard steps/[0-9][0-9]_*))))))
 STEP_DIR := $(firstword $(wildcard steps/$(STEP)_*))
 PORT ?= 5000
-FRONTEND_SOURCES := $(shell find frontend/app frontend/vendor -type f 2>/dev/null) frontend/brunch-config.js
+FRONTEND_SOURCES := $(shell find frontend/app frontend/vendor frontend/plugins -type f 2>/dev/null) frontend/brunch-config.js
 
 .PHONY: setup run test lint format frontend diff progress bench screenshots clean mongo
 

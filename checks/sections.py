@@ -9,6 +9,7 @@ real deployment adds. When a heading of WORKSHOP.md changes, its line here is th
 TEMPLATES = "WORKSHOP.md, Step 01 · Brunch's output as Flask's static folder and templates"
 TEMPLATE_LOADER = "WORKSHOP.md, Step 01 · The pitfall: where Flask looks for templates"
 CONVERSATION = "WORKSHOP.md, Step 01 · The conversation panel"
+PRECOMPILED_TEMPLATES = "WORKSHOP.md, Step 01 · Templates compiled at build time"
 
 # --- Step 02 -------------------------------------------------------------------------------------
 STEP02_MODULES = "WORKSHOP.md, Step 02 · What changed since step 01"

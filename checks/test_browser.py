@@ -5,6 +5,8 @@
 # demo database a learner's first `make run` shows: `make screenshots` runs them with
 # `--screenshots docs/screenshots`. `pytest -m "not browser"` leaves these checks out.
 
+import base64
+import hashlib
 import re
 
 import pytest
@@ -35,7 +37,14 @@ from browser_support import (
     stored_items,
     submit_account_form,
 )
-from sections import CONVERSATION, METHODVIEW, METHODVIEW_PITFALLS, OVERRIDE, VALIDATION
+from sections import (
+    CONVERSATION,
+    METHODVIEW,
+    METHODVIEW_PITFALLS,
+    OVERRIDE,
+    PRECOMPILED_TEMPLATES,
+    VALIDATION,
+)
 from servers import serving
 from support import PASSWORD, USERNAME, from_step, store_item
 
@@ -451,6 +460,69 @@ def test_step05_user_text_is_rendered_as_text(page):
     )
     expect(page.locator("#conversation img")).to_have_count(0)
     assert page.evaluate("typeof window.pwned") == "undefined", "user text never runs as HTML"
+
+
+# A Content-Security-Policy that lets scripts come from the site's own files and never lets them
+# turn a string into code: no 'unsafe-eval', so `new Function()` and `eval()` throw.
+NO_EVAL_POLICY = "script-src 'self'"
+# A page's inline scripts, which the policy lets through by their hash (see below).
+INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+# Every CSP violation the page reports goes to the check, through a function it exposes
+# (page.wait_for_function would poll with eval, which the policy refuses).
+REPORT_VIOLATIONS = """document.addEventListener('securitypolicyviolation', (event) => {
+  window.reportViolation(`${event.blockedURI} (${event.violatedDirective})`);
+});"""
+WITHOUT_EVAL_TITLE = "Shown without eval"
+
+
+def script_hash(script):
+    """The CSP source that allows this one inline script: 'sha256-…'."""
+    digest = hashlib.sha256(script.encode()).digest()
+    return f"'sha256-{base64.b64encode(digest).decode()}'"
+
+
+def serve_without_eval(page, live_url):
+    """Serve / under NO_EVAL_POLICY; return the list the page's violations will go to."""
+
+    def handle(route):
+        """Answer with the server's own page and headers, but this policy."""
+        served = route.fetch()
+        # index.html's `require('initialize')`, while it is an inline script, runs by its hash:
+        # this check is about eval only.
+        hashes = [script_hash(script) for script in INLINE_SCRIPT.findall(served.text())]
+        headers = {
+            name: value
+            for name, value in served.headers.items()
+            if name.lower() != "content-security-policy"
+        }
+        headers["content-security-policy"] = " ".join([NO_EVAL_POLICY, *hashes])
+        route.fulfill(response=served, headers=headers)
+
+    page.route(f"{live_url}/", handle)
+    violations = []
+    page.expose_function("reportViolation", lambda violation: violations.append(violation))
+    page.add_init_script(REPORT_VIOLATIONS)
+    return violations
+
+
+@pytest.mark.steps(5, 5)
+def test_step05_page_runs_under_a_policy_without_eval(page, live_url, db):
+    register(page)
+    owner_id = db.users.find_one({"username": USERNAME})["_id"]
+    store_item(db, WITHOUT_EVAL_TITLE, owner_id=owner_id)
+    violations = serve_without_eval(page, live_url)
+    # Once the network is quiet, the app has run and fetched its list, or the browser has
+    # refused something.
+    page.goto("/", wait_until="networkidle")
+    assert violations == [], (
+        f"under the policy {NO_EVAL_POLICY!r} the page must not need eval, yet the browser"
+        f" refused: {', '.join(violations)}. Templates compiled when Brunch builds need none"
+        f" ({PRECOMPILED_TEMPLATES})"
+    )
+    expect(
+        page.locator("li.item .item-title"),
+        f"the list shows the stored item under a policy without eval ({PRECOMPILED_TEMPLATES})",
+    ).to_have_text([WITHOUT_EVAL_TITLE])
 
 
 # The page's own Backbone fetches the list with a given item model and saves the first item:

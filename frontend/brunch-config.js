@@ -7,7 +7,8 @@
 //   and Chaplin;
 // * `public/app.js`: our own modules, each wrapped as a CommonJS module named
 //   after its path under `app/` (`app/views/item_view.js` is
-//   `require('views/item_view')`);
+//   `require('views/item_view')`), and the templates `app/templates/*.jst`,
+//   compiled into functions by `plugins/underscore-templates-brunch`;
 // * `public/app.css`: every stylesheet under `app/styles/`;
 // * `app/assets/` copied verbatim (`index.html`, a Jinja template for Flask).
 

@@ -19,6 +19,7 @@ module.exports = CollectionView.extend({
   attributes() {
     return localStorage.getItem(FOLDED_KEY) === 'yes' ? {} : {open: ''};
   },
+  // A fold, the switches, and the list of requests that Chaplin fills.
   template: require('templates/conversation'),
 
   itemView: ExchangeView,

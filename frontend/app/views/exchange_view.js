@@ -18,6 +18,9 @@ function formatBody(body) {
 module.exports = View.extend({
   tagName: 'li',
   className: 'exchange',
+  // Bodies hold the user's text: always `<%- %>`. The template's first line
+  // is one line of markup so that its text reads
+  // `PUT /api/items/6b07…5c99 200 OK 12 ms`.
   template: require('templates/exchange'),
 
   // The answer arrives after the row is shown.

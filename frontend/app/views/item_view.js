@@ -15,6 +15,9 @@ module.exports = View.extend({
   attributes() {
     return {'data-id': this.model.id};
   },
+  // The title is the user's text: `templates/item.jst` always writes it with
+  // `<%- %>` (escaped), never `<%= %>`, or a title such as
+  // `<img src=x onerror=…>` would run.
   template: require('templates/item'),
 
   // Render again when the server has stored a change.

@@ -8,6 +8,7 @@ const ItemView = require('views/item_view');
 
 module.exports = CollectionView.extend({
   optionNames: CollectionView.prototype.optionNames.concat(['editable']),
+  // Chaplin fills the template's `#items` and shows its messages.
   template: require('templates/items'),
 
   itemView: ItemView,

@@ -1,8 +1,9 @@
 // Base view
 // ---------
 // Chaplin leaves it to the app to say how templates are compiled. Ours are
-// Underscore templates, compiled once in `app/templates/`: a view names the
-// compiled function as its `template`.
+// Underscore templates, `app/templates/*.jst`, compiled when Brunch builds
+// the app (`plugins/underscore-templates-brunch`): a view names the
+// compiled function, `require('templates/item')`, as its `template`.
 
 const Chaplin = require('chaplin');
 

@@ -14,8 +14,8 @@ pytestmark = [pytest.mark.steps(4, 5), pytest.mark.hardening]
 PATHS = ["/", "/login", "/register", "/app.js", "/api/items/", "/api/me", "/no-such-file"]
 PAGES = ["/", "/login", "/register"]
 API_PATHS = ["/api/items/", "/api/me"]
-# What script-src may allow: the site's own files, and eval for Underscore's templates.
-SCRIPT_SOURCES = {"'self'", "'unsafe-eval'"}
+# What script-src may allow: the site's own files, nothing else (no inline script, no eval).
+SCRIPT_SOURCES = {"'self'"}
 
 
 def policy(response, path):
@@ -50,12 +50,11 @@ def test_pages_allow_scripts_from_the_site_only_and_no_framing(client, auth, use
         response = expect_status(client.get(path), 200, f"GET {path}", HEADERS)
         directives = policy(response, path)
         scripts = directives.get("script-src", directives.get("default-src")) or []
-        # 'unsafe-eval' is for Underscore's _.template, which compiles with new Function().
         assert "'self'" in scripts, f"GET {path}: scripts may come from the site ({HEADERS})"
         assert set(scripts) <= SCRIPT_SOURCES, (
             f"GET {path}: the policy lets scripts come from the site's own files only, script-src"
-            f" (or default-src) 'self', with no 'unsafe-inline' and no other site; it says"
-            f" {scripts} ({HEADERS})"
+            f" (or default-src) 'self', with no 'unsafe-inline', no 'unsafe-eval' and no other"
+            f" site; it says {scripts} ({HEADERS})"
         )
         assert directives.get("frame-ancestors") == ["'none'"], (
             f"GET {path}: the policy says frame-ancestors 'none', so no other page can frame"

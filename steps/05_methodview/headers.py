@@ -3,10 +3,9 @@
 from flask import request
 
 # Pages load scripts, styles and images from this site only (the favicon is a data: URL), run
-# no inline script, post forms only here, and no other site may show them in a frame. Scripts
-# may eval: Underscore's _.template compiles the app's own templates with new Function().
+# no inline script and no eval, post forms only here, and no other site may show them in a frame.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self' 'unsafe-eval'; img-src 'self' data:;"
+    "default-src 'self'; script-src 'self'; img-src 'self' data:;"
     " object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 

@@ -125,7 +125,9 @@ def pytest_collection_modifyitems(config, items):
     if not has_real_server(config):
         # Left out, not skipped: make test's second run, on a real server, runs them.
         needs_server = {item for item in kept if item.get_closest_marker("real_server")}
-        config.stash[REAL_SERVER_LEFT_OUT_KEY] = sorted({item.name for item in needs_server})
+        config.stash[REAL_SERVER_LEFT_OUT_KEY] = sorted(
+            {item.originalname for item in needs_server}
+        )
         kept -= needs_server
     config.hook.pytest_deselected(items=[item for item in items if item not in kept])
     items[:] = [item for item in items if item in kept]

@@ -115,6 +115,8 @@ def pytest_generate_tests(metafunc):
     metafunc.parametrize("step_dir", params + pitfall_params(metafunc))
 
 
+# Last, after -m and -k: the checks named as left out are only those this run would have run.
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
     """Leave out the cases a pitfall does not name, and in learner mode what is not the step's."""
     own = config.getoption("--step-dir")

@@ -17,7 +17,19 @@ from flask import request
 from flask.testing import FlaskClient
 from pymongo.errors import ConnectionFailure
 
-from sections import ERRORS, METHODVIEW_PITFALLS, THE_LIST, UNREACHABLE
+from sections import (
+    BODY_LIMIT,
+    CROSS_SITE,
+    ENCODER,
+    ERRORS,
+    HEADERS,
+    METHODVIEW_PITFALLS,
+    PASSWORDS,
+    STRICT_BODIES,
+    THE_LIST,
+    THROTTLE,
+    UNREACHABLE,
+)
 
 # Where a request's environ keeps what the step's code raised, for said() to name it.
 RAISED_KEY = "checks.raised"
@@ -36,6 +48,19 @@ KNOWN_MISTAKES = [
         f" ({METHODVIEW_PITFALLS})",
     ),
 ]
+
+
+# A step's module that a section of its own teaches: an exception raised in it points there
+# too, next to the failing check's own section, which may be about something else entirely.
+SECTION_OF_MODULE = {
+    "encoder.py": ENCODER,
+    "passwords.py": PASSWORDS,
+    "throttle.py": THROTTLE,
+    "cross_site.py": CROSS_SITE,
+    "bodies.py": BODY_LIMIT,
+    "headers.py": HEADERS,
+    "validation.py": STRICT_BODIES,
+}
 
 
 def where_raised(error):
@@ -59,10 +84,14 @@ def describe_exception(error):
     for error_type, said_by_it, explained in KNOWN_MISTAKES:
         if isinstance(error, error_type) and said_by_it in message:
             message = explained
+    module = where.split(",")[0]
+    section = SECTION_OF_MODULE.get(module)
+    taught = f" ({module} is taught in {section})" if section else ""
     return (
         type(error).__name__
         + (f" at {where}" if where else "")
         + (f": {message}" if message else "")
+        + taught
     )
 
 

@@ -23,6 +23,7 @@ from selection import (
     is_wanted,
     learners_checks,
     pitfall_params,
+    real_server_note,
     step_folders,
     step_range,
 )
@@ -39,8 +40,8 @@ from support import (
     store_user,
 )
 
-# How many checks this run left out for want of a real MongoDB server.
-REAL_SERVER_LEFT_OUT_KEY = pytest.StashKey[int]()
+# The names of the checks this run left out for want of a real MongoDB server.
+REAL_SERVER_LEFT_OUT_KEY = pytest.StashKey[list]()
 
 # --- Hooks -----------------------------------------------------------------------------------
 
@@ -96,12 +97,9 @@ def pytest_terminal_summary(terminalreporter, config):
     folder = config.stash.get(SCREENSHOTS_KEY, None)
     if folder is not None:
         terminalreporter.write_line(f"Screenshots of the steps: {folder}")
-    left_out = config.stash.get(REAL_SERVER_LEFT_OUT_KEY, 0)
+    left_out = config.stash.get(REAL_SERVER_LEFT_OUT_KEY, [])
     if left_out:
-        terminalreporter.write_line(
-            f"{left_out} checks need a real MongoDB server and were left out: make test runs"
-            " them on SecantusDB (pytest checks -m 'not browser' --mongo=secantus)."
-        )
+        terminalreporter.write_line(real_server_note(left_out))
 
 
 def pytest_generate_tests(metafunc):
@@ -117,6 +115,8 @@ def pytest_generate_tests(metafunc):
     metafunc.parametrize("step_dir", params + pitfall_params(metafunc))
 
 
+# Last, after -m and -k: the checks named as left out are only those this run would have run.
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
     """Leave out the cases a pitfall does not name, and in learner mode what is not the step's."""
     own = config.getoption("--step-dir")
@@ -127,7 +127,9 @@ def pytest_collection_modifyitems(config, items):
     if not has_real_server(config):
         # Left out, not skipped: make test's second run, on a real server, runs them.
         needs_server = {item for item in kept if item.get_closest_marker("real_server")}
-        config.stash[REAL_SERVER_LEFT_OUT_KEY] = len(needs_server)
+        config.stash[REAL_SERVER_LEFT_OUT_KEY] = sorted(
+            {item.originalname for item in needs_server}
+        )
         kept -= needs_server
     config.hook.pytest_deselected(items=[item for item in items if item not in kept])
     items[:] = [item for item in items if item in kept]

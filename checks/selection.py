@@ -71,6 +71,16 @@ def has_real_server(config):
     return bool(config.getoption("--mongo-uri")) or config.getoption("--mongo") != "mongomock"
 
 
+def real_server_note(names):
+    """Name the checks left out for want of a real MongoDB server, and say how to run them."""
+    return (
+        f"Left out, for want of a real MongoDB server: {', '.join(names)}. Add --mongo=secantus"
+        " to this command to run them on a fresh SecantusDB server (pip install -r"
+        " requirements-secantus.txt, which make mongo and make test do), or --mongo-uri=URI for"
+        " a MongoDB of your own. make test runs them in its second pass."
+    )
+
+
 def learners_checks(config, folder, items):
     """The checks learner mode runs on a folder; a usage error if none, or a file, is not its."""
     wanted = [item for item in items if is_learners(item, folder)]

@@ -99,7 +99,8 @@ def test_account_forms_ask_for_a_username_and_a_password(client, path):
     ("username", "password"),
     [
         pytest.param("a-b", PASSWORD, id="3-character-name"),
-        pytest.param("Dots.and_under" + "x" * 18, PASSWORD, id="32-character-name"),
+        # Lower case: storing every name in lower case is hardening (test_register_stores_...).
+        pytest.param("dots.and_under" + "x" * 18, PASSWORD, id="32-character-name"),
         pytest.param(USERNAME, "12345678", id="8-character-password"),
         pytest.param(USERNAME, "é" * 36, id="72-byte-password"),
     ],
@@ -110,9 +111,8 @@ def test_register_stores_a_bcrypt_hash_and_logs_in(auth, db, username, password)
         f"registering logs in and goes to the list, / ({DECORATORS})"
     )
     stored = list(db.users.find())
-    assert [user.get("username") for user in stored] == [username.lower()], (
-        f"the users collection holds the one account registered, its username in lower case,"
-        f" the one spelling a name is stored in ({PASSWORDS})"
+    assert [user.get("username") for user in stored] == [username], (
+        f"the users collection holds the one account registered, under its username ({PASSWORDS})"
     )
     password_hash = stored[0].get("password_hash")
     assert isinstance(password_hash, str), (
@@ -126,8 +126,22 @@ def test_register_stores_a_bcrypt_hash_and_logs_in(auth, db, username, password)
     assert bcrypt.checkpw(password.encode(), password_hash.encode()), (
         f"the hash is of the password registered ({PASSWORDS})"
     )
-    assert auth.logged_in_as() == username.lower(), (
-        f"registering logs the new account in, under its lower-case name ({DECORATORS})"
+    assert auth.logged_in_as() == username, (
+        f"registering logs the new account in, under its name ({DECORATORS})"
+    )
+
+
+@pytest.mark.hardening
+def test_register_stores_the_name_in_lower_case(auth, db):
+    typed = USERNAME.capitalize()
+    redirect_target(auth.register(typed, PASSWORD), f"POST /register as {typed!r}", ONE_SPELLING)
+    stored = [account.get("username") for account in db.users.find()]
+    assert stored == [USERNAME], (
+        f"{typed!r} is stored as {USERNAME!r}, the one spelling a name is stored in, not as"
+        f" {stored} ({ONE_SPELLING})"
+    )
+    assert auth.logged_in_as() == USERNAME, (
+        f"registering {typed!r} logs in as {USERNAME!r} ({ONE_SPELLING})"
     )
 
 

@@ -187,6 +187,31 @@ def listed_items(client, section, query=""):
     return items
 
 
+# Where the checks' unreachable MongoDB is: a user, password, database and token that no answer
+# and no log line may show. Only the address, mongodb://127.0.0.1:1, may be named in a log.
+UNREACHABLE_URI = (
+    "mongodb://operator:s3cret@127.0.0.1:1/admin?authMechanismProperties=AWS_SESSION_TOKEN:t0ken"
+)
+UNREACHABLE_ADDRESS = "mongodb://127.0.0.1:1"
+
+
+def uri_parts_in(text):
+    """The parts of UNREACHABLE_URI that text shows: its address, its user, its secrets."""
+    return [part for part in ["127.0.0.1", "operator", "s3cret", "admin", "t0ken"] if part in text]
+
+
+def assert_tells_only_that_the_database_is_down(text, request_name):
+    """What anyone may read when MongoDB does not answer: that it does not, and nothing of where."""
+    assert "does not answer" in text, (
+        f"{request_name}: the answer says that the database does not answer (try again later),"
+        f" not {text[:200]!r} ({UNREACHABLE})"
+    )
+    assert uri_parts_in(text) == [], (
+        f"{request_name}: the answer names no part of MONGO_URI, not even its host, since anyone"
+        f" may read it; it shows {uri_parts_in(text)} ({UNREACHABLE})"
+    )
+
+
 def assert_json_error(response, status, request_name, section):
     """The response is an API error: this status and a JSON body {"error": "<a sentence>"}."""
     expect_status(response, status, request_name, section)

@@ -12,7 +12,13 @@ import pymongo
 import pytest
 from flask import got_request_exception
 
-from answers import CheckedClient, redirect_target, remember_exception, step_code
+from answers import (
+    UNREACHABLE_URI,
+    CheckedClient,
+    redirect_target,
+    remember_exception,
+    step_code,
+)
 from browser_support import SCREENSHOTS_KEY
 from exercise_patches import remove_exercise_copies
 from learner_report import PLUGIN_NAME, LearnerTally
@@ -145,10 +151,10 @@ def pytest_unconfigure(config):
 
 @pytest.fixture(autouse=True, scope="session")
 def no_settings_from_the_environment():
-    """The steps read SECRET_KEY and MONGO_URI from the environment: yours must not count here."""
+    """The steps read settings from the environment (SECRET_KEY, ...): yours must not count here."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.delenv("SECRET_KEY", raising=False)
-        patch.delenv("MONGO_URI", raising=False)
+        for name in ["SECRET_KEY", "MONGO_URI", "TRUSTED_PROXIES"]:
+            patch.delenv(name, raising=False)
         yield
 
 
@@ -222,7 +228,7 @@ def make_app(step_app_module, mongo_client, frontend_public):
 
 @pytest.fixture
 def unreachable_app(make_app, monkeypatch):
-    """The step's app with MONGO_URI (and a password in it) where no MongoDB answers."""
+    """The step's app with MONGO_URI (a password and a token in it) where no MongoDB answers."""
     # pymongo looks for a server every 0.5 s whatever the timeout: look every 10 ms instead.
     monkeypatch.setattr(pymongo.common, "MIN_HEARTBEAT_INTERVAL", 0.01)
     # Every pymongo client the step opens, however it imports the class, to close it after.
@@ -233,9 +239,7 @@ def unreachable_app(make_app, monkeypatch):
         real_init(client, *args, **kwargs)
 
     monkeypatch.setattr(pymongo.MongoClient, "__init__", init_and_keep)
-    yield make_app(
-        MONGO_CLIENT=None, MONGO_URI="mongodb://learner:s3cret@127.0.0.1:1/", MONGO_TIMEOUT_MS=100
-    )
+    yield make_app(MONGO_CLIENT=None, MONGO_URI=UNREACHABLE_URI, MONGO_TIMEOUT_MS=100)
     # Closed, or pymongo warns of an unclosed client.
     for client in opened:
         client.close()

@@ -233,6 +233,31 @@ def store_user(db, username=USERNAME, password=PASSWORD, rounds=4):
     return db.users.find_one({"username": username})
 
 
+def refused_start(step_app_module, capsys, section):
+    """Call create_app() as a server calls it; return its exit status and the lines it printed."""
+    status = None
+    with step_code("create_app(), as a server calls it", section):
+        try:
+            step_app_module.create_app()
+        except SystemExit as stopped:
+            status = stopped.code
+    return status, capsys.readouterr().err.splitlines()
+
+
+def assert_refuses_to_start(step_app_module, capsys, why, words, section):
+    """create_app() stops with a non-zero status and one line holding all the words."""
+    status, lines = refused_start(step_app_module, capsys, section)
+    assert status not in (None, 0), (
+        f"{why}, create_app() stops the server (SystemExit) with a non-zero status; it"
+        f" {'returned an app' if status is None else f'stopped with {status}'} ({section})"
+    )
+    assert len(lines) == 1, f"{why}, it says why in one line, not {lines} ({section})"
+    assert all(word in lines[0] for word in words), (
+        f"{why}, the line says what is wrong and how to set it right, with {words}:"
+        f" {lines[0]!r} ({section})"
+    )
+
+
 def accounts_and_logins(db):
     """Every account and every login in the database, to compare before and after a request."""
     return {"users": list(db.users.find()), "logins": list(db.logins.find())}

@@ -4,7 +4,14 @@ import pytest
 
 from answers import said
 from sections import PROXIES
-from support import PASSWORD, USERNAME, accounts_and_logins, database, setting
+from support import (
+    PASSWORD,
+    USERNAME,
+    accounts_and_logins,
+    assert_refuses_to_start,
+    database,
+    setting,
+)
 
 pytestmark = [pytest.mark.steps(4, 5), pytest.mark.hardening]
 
@@ -32,6 +39,17 @@ def test_trusted_proxies_comes_from_the_environment(make_app, monkeypatch):
         f"TRUSTED_PROXIES is 0 unless the environment says how many proxies stand in front, as"
         f" a whole number ({PROXIES})"
     )
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "1.5"])
+def test_a_trusted_proxies_that_is_not_a_count_refuses_to_start(
+    step_app_module, monkeypatch, capsys, value
+):
+    # An operator's mistake, under `flask run` too: -1 would turn each X-Forwarded-For into a 500.
+    monkeypatch.setenv("FLASK_RUN_FROM_CLI", "true")
+    monkeypatch.setenv("TRUSTED_PROXIES", value)
+    why = f"with TRUSTED_PROXIES={value}, even under `flask run`"
+    assert_refuses_to_start(step_app_module, capsys, why, ["TRUSTED_PROXIES"], PROXIES)
 
 
 @pytest.mark.parametrize("proxies", [1, 0], ids=["trusted-proxy", "no-proxy"])

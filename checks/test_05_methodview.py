@@ -11,7 +11,14 @@ from bson.errors import InvalidId
 from flask import Flask
 from flask.views import MethodView
 
-from answers import assert_json_error, expect_status, json_body, listed_items, redirect_target
+from answers import (
+    assert_json_error,
+    assert_tells_only_that_the_database_is_down,
+    expect_status,
+    json_body,
+    listed_items,
+    redirect_target,
+)
 from sections import (
     CROSS_SITE,
     METHODVIEW,
@@ -876,3 +883,6 @@ def test_an_unreachable_database_is_a_json_503_for_a_logged_in_visitor(
     client.set_cookie(name, auth.client.get_cookie(name).value)
     response = client.get(COLLECTION)
     assert_json_error(response, 503, "GET of the list with the database down", UNREACHABLE)
+    assert_tells_only_that_the_database_is_down(
+        response.get_json()["error"], "GET of the list with the database down"
+    )

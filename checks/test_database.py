@@ -9,7 +9,7 @@ import pymongo
 import pytest
 from pymongo.errors import ServerSelectionTimeoutError
 
-from answers import expect_status, said, step_code
+from answers import UNREACHABLE_ADDRESS, expect_status, said, step_code, uri_parts_in
 from mongo_servers import answers, real_server_only, secantus_server
 from sections import (
     LOGIN_LIFETIME,
@@ -264,7 +264,15 @@ def test_commands_say_in_one_line_that_the_database_does_not_answer(unreachable_
         f"{told} should fail with status 1, not {result.exit_code}: {result.output[-300:]!r}"
         f" ({UNREACHABLE})"
     )
-    assert "unreachable" in result.output.splitlines()[-1], (
+    said_last = result.output.splitlines()[-1]
+    assert "unreachable" in said_last, (
         f"{told} should end with one line saying the database does not answer, not a traceback:"
         f" {result.output[-300:]!r} ({UNREACHABLE})"
+    )
+    assert UNREACHABLE_ADDRESS in said_last, (
+        f"{told} names where the database is, {UNREACHABLE_ADDRESS}: {said_last!r} ({UNREACHABLE})"
+    )
+    assert uri_parts_in(said_last) == ["127.0.0.1"], (
+        f"{told} names no user, password, database or options of MONGO_URI, only its host:"
+        f" {said_last!r} ({UNREACHABLE})"
     )

@@ -130,26 +130,42 @@ def test_gunicorn_workers_share_logins_and_items_through_mongodb(mongo_server, m
     assert "SECRET_KEY is not set" not in log, "the workers use SECRET_KEY from the environment"
 
 
-@pytest.mark.slow
-def test_gunicorn_without_secret_key_refuses_to_start_in_one_line():
-    # Each worker would make a random key of its own: a login would work on one worker only.
-    environment = {**os.environ, "MONGO_URI": ""}
-    environment.pop("SECRET_KEY", None)
+def assert_gunicorn_refuses_without(setting, environment):
+    """WORKSHOP.md's gunicorn command stops; each worker says in one line that setting is unset."""
     environment.pop("FLASK_RUN_FROM_CLI", None)
     result = run(production_command(0), cwd=ROOT, env=environment, timeout=STOP_TIMEOUT * 6)
-    said_why = [line for line in result.stderr.splitlines() if "SECRET_KEY" in line]
+    said_why = [line for line in result.stderr.splitlines() if setting in line]
     assert result.returncode != 0, (
-        f"gunicorn without SECRET_KEY stops with a non-zero status, not {result.returncode}"
+        f"gunicorn without {setting} stops with a non-zero status, not {result.returncode}"
         f" ({PRODUCTION})"
     )
-    assert said_why, f"gunicorn's output says that SECRET_KEY is missing ({PRODUCTION})"
-    assert {line.startswith("SECRET_KEY is not set") for line in said_why} == {True}, (
+    assert said_why, f"gunicorn's output says that {setting} is missing ({PRODUCTION})"
+    assert {line.startswith(f"{setting} is not set") for line in said_why} == {True}, (
         f"each worker says why in one line of its own, no traceback: {said_why} ({PRODUCTION})"
     )
     # gunicorn 27 may add a traceback of its own while it stops several failed workers.
     assert "Exception in worker process" not in result.stderr, (
         f"the workers stop with the line, not an exception and its traceback ({PRODUCTION})"
     )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("secret_key", [None, ""], ids=["unset", "empty"])
+def test_gunicorn_without_secret_key_refuses_to_start_in_one_line(secret_key):
+    # Each worker would make a random key of its own: a login would work on one worker only.
+    # SECRET_KEY is looked at first: without MONGO_URI either, its line is the one said.
+    environment = {**os.environ, "MONGO_URI": "", "SECRET_KEY": secret_key}
+    if secret_key is None:
+        environment.pop("SECRET_KEY")
+    assert_gunicorn_refuses_without("SECRET_KEY", environment)
+
+
+@pytest.mark.slow
+def test_gunicorn_without_mongo_uri_refuses_to_start_in_one_line():
+    # Each worker would have an embedded database of its own, holding the public demo account:
+    # a login would work on one worker only, and the throttle would count per worker.
+    environment = {**os.environ, "SECRET_KEY": secrets.token_hex(32), "MONGO_URI": ""}
+    assert_gunicorn_refuses_without("MONGO_URI", environment)
 
 
 @pytest.mark.real_server

@@ -1,7 +1,5 @@
 """API errors as JSON: one helper builds every error body, and the handlers that use it."""
 
-import re
-
 from flask import current_app, request
 from pymongo.errors import ConnectionFailure
 from werkzeug.exceptions import HTTPException
@@ -28,23 +26,33 @@ def http_error(error):
     return error_response(error.code, error.description, headers=headers)
 
 
+# What a client is told when MongoDB does not answer: nothing of where the database is.
+DATABASE_DOWN = "The database does not answer. Try again later."
+
+
+def database_address(uri):
+    """Return the scheme and hosts of a MongoDB URI: no user, password, database or options."""
+    scheme, _, rest = (uri or "").partition("://")
+    # As pymongo reads a URI: the hosts end at the first "/", after the last "@" before it.
+    return f"{scheme}://{rest.partition('/')[0].rpartition('@')[2]}"
+
+
 def unreachable_message(uri):
-    """Say, in one line, that the database at uri does not answer and what to do about it."""
-    # Credentials in the URI (user:password@) stay out of logs and responses.
-    where = re.sub(r"//[^/@]*@", "//", uri or "")
+    """Say, in one line for the log or the terminal, that the database at uri does not answer."""
+    # Only scheme, host and port: the URI's credentials and options (tokens) stay secret.
     return (
-        f"The database at {where} is unreachable. "
+        f"The database at {database_address(uri)} is unreachable. "
         "Start it, or unset MONGO_URI to use the embedded database."
     )
 
 
 def database_unreachable(error):
     """Answer 503 with one clear line, not a traceback, when MongoDB does not answer."""
-    message = unreachable_message(current_app.config["MONGO_URI"])
-    current_app.logger.error(message)
+    # The operator's log says where; anyone may read the answer.
+    current_app.logger.error(unreachable_message(current_app.config["MONGO_URI"]))
     if request.path.startswith("/api/"):
-        return error_response(503, message)
-    return message, 503, {"Content-Type": "text/plain; charset=utf-8"}
+        return error_response(503, DATABASE_DOWN)
+    return DATABASE_DOWN, 503, {"Content-Type": "text/plain; charset=utf-8"}
 
 
 def init_app(app):

@@ -1,12 +1,13 @@
 """The app factory of step 05: step 04 with a full REST API for Backbone, one MethodView."""
 
 import os
+import posixpath
 import secrets
 import sys
 from pathlib import Path
 
 import jinja2
-from flask import Flask, abort, g, render_template
+from flask import Flask, abort, g, render_template, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import api, auth, bodies, cross_site, db, demo, errors, headers
@@ -25,7 +26,25 @@ SECRET_KEY_MISSING = (
     "SECRET_KEY is not set: each worker would sign logins with a random key of its own. Set it"
     " in the environment: SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex())')"
 )
+# Why such a server refuses to start without MONGO_URI.
+MONGO_URI_MISSING = (
+    "MONGO_URI is not set: each worker would use an embedded database of its own, with the"
+    " public demo account. Set it in the environment: MONGO_URI=mongodb://host:27017/"
+)
+# Why any server, `flask run` too, refuses a TRUSTED_PROXIES that is not a count.
+TRUSTED_PROXIES_INVALID = (
+    "TRUSTED_PROXIES must be a whole number, 0 or more: how many proxies stand in front."
+    " Set it to 1 behind one proxy, or unset it."
+)
 WORKER_BOOT_ERROR = 3
+
+
+def refuse_to_start(reason):
+    """Stop the server with one line on stderr saying why, and no traceback."""
+    print(reason, file=sys.stderr)
+    # Status 3 is how a gunicorn worker says that it cannot boot: gunicorn then stops,
+    # rather than starting new workers that would fail alike.
+    raise SystemExit(WORKER_BOOT_ERROR)
 
 
 def create_app(test_config=None):
@@ -34,7 +53,12 @@ def create_app(test_config=None):
     public = settings["FRONTEND_PUBLIC"]
     # static_url_path="" serves app.js and app.css at the site root, where index.html links them.
     app = Flask(__name__, static_folder=public, static_url_path="")
-    secret_key = os.environ.get("SECRET_KEY")
+    # An env file that leaves a setting blank (SECRET_KEY=) means it is not set.
+    secret_key = os.environ.get("SECRET_KEY") or None
+    trusted_proxies = os.environ.get("TRUSTED_PROXIES") or "0"
+    # int() alone would take -1 (then a 500 on X-Forwarded-For) and end "abc" in a traceback.
+    if not trusted_proxies.isdecimal():
+        refuse_to_start(TRUSTED_PROXIES_INVALID)
     app.config.from_mapping(
         # Signs the session cookie. A key from the environment means a real deployment.
         SECRET_KEY=secret_key or secrets.token_hex(32),
@@ -59,7 +83,7 @@ def create_app(test_config=None):
         MONGO_CLIENT=None,
         # How many reverse proxies stand in front (TRUSTED_PROXIES=1 behind one): their
         # X-Forwarded-For, X-Forwarded-Proto and X-Forwarded-Host then count.
-        TRUSTED_PROXIES=int(os.environ.get("TRUSTED_PROXIES", "0")),
+        TRUSTED_PROXIES=int(trusted_proxies),
     )
     app.config.from_mapping(settings)
     trusted = app.config["TRUSTED_PROXIES"]
@@ -71,12 +95,13 @@ def create_app(test_config=None):
     # Templates come from this step's templates/ first, then from Brunch's public/ folder,
     # so render_template("index.html") finds the built front end.
     app.jinja_loader = jinja2.ChoiceLoader([app.jinja_loader, jinja2.FileSystemLoader(public)])
-    # `flask run` (make run) and the checks may use a random key; a real server may not.
-    if secret_key is None and test_config is None and not os.environ.get("FLASK_RUN_FROM_CLI"):
-        print(SECRET_KEY_MISSING, file=sys.stderr)
-        # One line, no traceback. Status 3 is how a gunicorn worker says that it cannot boot:
-        # gunicorn then stops, rather than starting new workers that would fail alike.
-        raise SystemExit(WORKER_BOOT_ERROR)
+    # `flask run` (make run) and the checks may use a random key and the embedded database;
+    # a real server may not.
+    real_server = test_config is None and not os.environ.get("FLASK_RUN_FROM_CLI")
+    if real_server and secret_key is None:
+        refuse_to_start(SECRET_KEY_MISSING)
+    if real_server and not app.config["MONGO_URI"]:
+        refuse_to_start(MONGO_URI_MISSING)
     if secret_key is None:
         app.logger.warning("SECRET_KEY is not set: a random one is used; logins end on restart.")
     db.init_app(app)
@@ -103,11 +128,13 @@ def create_app(test_config=None):
         except jinja2.TemplateNotFound:
             return render_template("frontend_missing.html", public=public), 503
 
-    @app.get("/index.html")
-    def index_template():
-        """Answer 404: index.html is the template of /, not a file to send as it is."""
-        # Without this rule the static files' /<path:filename> would send its Jinja source,
-        # without a login.
-        abort(404)
+    @app.before_request
+    def hide_index_template():
+        """Answer 404 to index.html: it is the template of /, not a file to send as it is."""
+        # The static files' /<path:filename> would send its Jinja source without a login, and
+        # it takes index.html/, ./index.html or x/../index.html alike: compare what they become.
+        filename = (request.view_args or {}).get("filename", "")
+        if request.endpoint == "static" and posixpath.normpath(filename) == "index.html":
+            abort(404)
 
     return app

@@ -707,7 +707,10 @@ def test_step05_conversation_shows_the_401_after_a_logout_in_another_tab(page, d
     other_tab = page.context.new_page()
     other_tab.goto("/")
     other_tab.locator("form#logout button[type=submit]").click()
+    # The logout must be done before the tab closes, or closing it could cancel the request.
+    expect(other_tab, "logging out in the other tab").to_have_url(re.compile(r"/login$"))
     other_tab.close()
+    assert db.logins.count_documents({}) == 0, "the other tab's logout ended the one login"
     # The page goes to the login page on a 401. A 204 answer to a navigation leaves the
     # browser where it is: the check can read the panel.
     page.route("**/login?next=*", lambda route: route.fulfill(status=204))

@@ -190,7 +190,8 @@ def listed_items(client, section, query=""):
 # Where the checks' unreachable MongoDB is: a user, password, database and token that no answer
 # and no log line may show. Only the address, mongodb://127.0.0.1:1, may be named in a log.
 UNREACHABLE_URI = (
-    "mongodb://operator:s3cret@127.0.0.1:1/admin?authMechanismProperties=AWS_SESSION_TOKEN:t0ken"
+    "mongodb://operator:s3cret@127.0.0.1:1?authSource=admin"
+    "&authMechanismProperties=AWS_SESSION_TOKEN:t0ken"
 )
 UNREACHABLE_ADDRESS = "mongodb://127.0.0.1:1"
 

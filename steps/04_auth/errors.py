@@ -33,8 +33,12 @@ DATABASE_DOWN = "The database does not answer. Try again later."
 def database_address(uri):
     """Return the scheme and hosts of a MongoDB URI: no user, password, database or options."""
     scheme, _, rest = (uri or "").partition("://")
-    # As pymongo reads a URI: the hosts end at the first "/", after the last "@" before it.
-    return f"{scheme}://{rest.partition('/')[0].rpartition('@')[2]}"
+    # As pymongo reads a URI: the hosts end at the first "/" (or, without one, at the "?" of the
+    # options), after the last "@" before that.
+    hosts, slash, _ = rest.partition("/")
+    if not slash:
+        hosts = hosts.partition("?")[0]
+    return f"{scheme}://{hosts.rpartition('@')[2]}"
 
 
 def unreachable_message(uri):

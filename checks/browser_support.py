@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from sections import DECORATORS
 from support import PASSWORD, USERNAME
 
 try:
@@ -49,8 +50,6 @@ CONTEXT_OPTIONS = {
 FAILED_LOAD = "Failed to load resource: the server responded with a status of {status} ("
 # Generous for a busy machine, yet bounded: how long Playwright waits for a page, in ms.
 TIMEOUT_MS = 30_000
-# Where the browser checks saved their screenshots, for the summary line at the end.
-SCREENSHOTS_KEY = pytest.StashKey[Path]()
 # A picture ends this far below the page's lowest element, in CSS pixels (the app's 2rem).
 PICTURE_MARGIN_PX = 32
 # How tall a picture of the page is, or null while an item is still fading in: Chaplin fades
@@ -204,10 +203,24 @@ def submit_account_form(page, username, password):
     send_account_form(fill_account_form(page, username, password))
 
 
-def register(page, username=USERNAME, password=PASSWORD):
-    """Create an account through /register (which logs it in) and wait for its list."""
+def register_with_form(page, username=USERNAME, password=PASSWORD):
+    """Create an account with the /register form (which logs it in) and wait for its list."""
     page.goto("/register")
     submit_account_form(page, username, password)
+
+
+def register(page, username=USERNAME, password=PASSWORD):
+    """Create an account (which logs it in) and open the list: the form's post without its page."""
+    # The form's own page is checked once (test_logging_out_ends_the_session); loading it in
+    # every check would cost a page load each. The context keeps the login's cookie.
+    form = {"username": username, "password": password}
+    answer = page.request.post("/register", form=form, max_redirects=0)
+    assert answer.status == 302, (
+        f"POST /register with a new account should log it in and redirect (302); it answered"
+        f" {answer.status} ({DECORATORS})"
+    )
+    with api_answer(page, "GET"):
+        page.goto("/")
 
 
 def add_item(page, title):

@@ -19,7 +19,6 @@ from answers import (
     remember_exception,
     step_code,
 )
-from browser_support import SCREENSHOTS_KEY
 from exercise_patches import remove_exercise_copies
 from learner_report import PLUGIN_NAME, LearnerTally
 from mongo_servers import database_of_its_own, run_server
@@ -28,6 +27,8 @@ from selection import (
     has_real_server,
     is_wanted,
     learners_checks,
+    names_check_files,
+    no_check_applies,
     pitfall_params,
     real_server_note,
     step_folders,
@@ -35,19 +36,21 @@ from selection import (
 )
 from support import (
     FRONTEND_PUBLIC,
+    REAL_SERVER_LEFT_OUT,
+    SCREENSHOTS,
+    SUMMARY_KEY,
+    TEMPLATE_CODE,
     USERNAME,
     AuthActions,
     checks_config,
     database,
     from_step,
     logins_expected,
+    remember_for_summary,
     step_module,
     step_number,
     store_user,
 )
-
-# The names of the checks this run left out for want of a real MongoDB server.
-REAL_SERVER_LEFT_OUT_KEY = pytest.StashKey[list]()
 
 # --- Hooks -----------------------------------------------------------------------------------
 
@@ -94,18 +97,37 @@ def pytest_configure(config):
             f"--step-dir {own}: the folder's name says which step it is, NN_name (04_auth), and"
             f" {folder.name} does not. Name it after the step you rebuild, e.g. my_work/04_auth."
         )
-    if not config.pluginmanager.has_plugin(PLUGIN_NAME):
+    # Said here, in the main process: pytest-xdist's workers cannot stop a run with a message.
+    if not step_folders(step_number(folder), step_number(folder)):
+        raise pytest.UsageError(no_check_applies(folder))
+    # With pytest-xdist, the main process counts what its workers report.
+    if not hasattr(config, "workerinput") and not config.pluginmanager.has_plugin(PLUGIN_NAME):
         config.pluginmanager.register(LearnerTally(own), PLUGIN_NAME)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config):
+    """One process for learner mode on named check files: few checks, and what it refuses
+    there is found in the collection, which only a process that runs the checks does."""
+    if config.getoption("--step-dir") and names_check_files(config):
+        return 0
+    return None
 
 
 def pytest_terminal_summary(terminalreporter, config):
     """Say where the screenshots went, and which checks wait for a real MongoDB server."""
-    folder = config.stash.get(SCREENSHOTS_KEY, None)
-    if folder is not None:
+    kept = config.stash.get(SUMMARY_KEY, {})
+    for folder in kept.get(SCREENSHOTS, []):
         terminalreporter.write_line(f"Screenshots of the steps: {folder}")
-    left_out = config.stash.get(REAL_SERVER_LEFT_OUT_KEY, [])
-    if left_out:
-        terminalreporter.write_line(real_server_note(left_out))
+    if kept.get(REAL_SERVER_LEFT_OUT):
+        terminalreporter.write_line(real_server_note(kept[REAL_SERVER_LEFT_OUT]))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """Take what a pytest-xdist worker kept for the last lines."""
+    for name in [SCREENSHOTS, REAL_SERVER_LEFT_OUT]:
+        remember_for_summary(node.config, name, getattr(node, "workeroutput", {}).get(name, []))
 
 
 def pytest_generate_tests(metafunc):
@@ -133,8 +155,8 @@ def pytest_collection_modifyitems(config, items):
     if not has_real_server(config):
         # Left out, not skipped: make test's second run, on a real server, runs them.
         needs_server = {item for item in kept if item.get_closest_marker("real_server")}
-        config.stash[REAL_SERVER_LEFT_OUT_KEY] = sorted(
-            {item.originalname for item in needs_server}
+        remember_for_summary(
+            config, REAL_SERVER_LEFT_OUT, {item.originalname for item in needs_server}
         )
         kept -= needs_server
     config.hook.pytest_deselected(items=[item for item in items if item not in kept])
@@ -218,6 +240,7 @@ def make_app(step_app_module, mongo_client, frontend_public):
     def make(**overrides):
         with step_code("create_app(test_config)", TEMPLATES):
             app = step_app_module.create_app(checks_config(mongo_client, **overrides))
+        app.jinja_env.bytecode_cache = TEMPLATE_CODE
         # What a view raises becomes a 500 (PROPAGATE_EXCEPTIONS is off): keep it, to say it.
         app.test_client_class = CheckedClient
         got_request_exception.connect(remember_exception, app)
@@ -239,7 +262,7 @@ def unreachable_app(make_app, monkeypatch):
         real_init(client, *args, **kwargs)
 
     monkeypatch.setattr(pymongo.MongoClient, "__init__", init_and_keep)
-    yield make_app(MONGO_CLIENT=None, MONGO_URI=UNREACHABLE_URI, MONGO_TIMEOUT_MS=100)
+    yield make_app(MONGO_CLIENT=None, MONGO_URI=UNREACHABLE_URI, MONGO_TIMEOUT_MS=10)
     # Closed, or pymongo warns of an unclosed client.
     for client in opened:
         client.close()

@@ -10,9 +10,11 @@ read in WORKSHOP.md, else "bare": a bare comparison, an exception out of the
 learner's code, no pointer. -v lists the bare ones.
 """
 
+import os
 import shutil
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from exercise_patches import PITFALLS, patched_step
@@ -45,19 +47,23 @@ def scenarios(work_dir):
         yield f"pitfall {patch}", folder, [f"checks/{check}"], case.rstrip("]")
 
 
+def outcome(name, folder, pytest_args, case):
+    """Return (plain failures, bare failures, whether it ran) for one scenario."""
+    # One process per scenario, and the scenarios side by side: no pytest-xdist inside.
+    tally, why_not = learner_run(folder, *pytest_args, "-n", "0")
+    if tally is None:
+        return [], [{"nodeid": name, "error": "", "message": why_not}], False
+    failures = [failure for failure in tally["failures"] if case in failure["nodeid"]]
+    plain = [failure for failure in failures if is_plain(failure)]
+    bare = [failure for failure in failures if not is_plain(failure)]
+    return plain, bare, bool(failures)
+
+
 def probe(work_dir):
     """Return {scenario: (plain failures, bare failures, whether it ran)} for every scenario."""
-    found = {}
-    for name, folder, pytest_args, case in scenarios(work_dir):
-        tally, why_not = learner_run(folder, *pytest_args)
-        if tally is None:
-            found[name] = ([], [{"nodeid": name, "error": "", "message": why_not}], False)
-            continue
-        failures = [failure for failure in tally["failures"] if case in failure["nodeid"]]
-        plain = [failure for failure in failures if is_plain(failure)]
-        bare = [failure for failure in failures if not is_plain(failure)]
-        found[name] = (plain, bare, bool(failures))
-    return found
+    with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
+        running = {scenario[0]: pool.submit(outcome, *scenario) for scenario in scenarios(work_dir)}
+        return {name: future.result() for name, future in running.items()}
 
 
 def main(verbose):

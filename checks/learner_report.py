@@ -13,6 +13,8 @@ progress.py reads it back.
 import re
 from pathlib import Path
 
+import pytest
+
 GROUPS = ("technique", "hardening")
 # Where a message says to read on: (WORKSHOP.md, Step 04 · Passwords with bcrypt 5).
 POINTER = re.compile(r"\(WORKSHOP\.md, Step \d\d · [^)]+\)")
@@ -29,18 +31,23 @@ class LearnerTally:
         # nodeid -> {"group", "passed"}, and for a failure its "nodeid", "name", "error" and
         # "message"; in the order the checks ran.
         self.results = {}
-        # The checks marked hardening, by nodeid.
-        self.hardening = set()
+        # nodeid -> its place in the run, so that the first to fix does not depend on which
+        # pytest-xdist worker ends first.
+        self.order = {}
 
     def pytest_collection_finish(self, session):
-        """Note which of the checks to run are a step's hardening."""
-        self.hardening = {
-            item.nodeid for item in session.items if item.get_closest_marker("hardening")
-        }
+        """Note the order of the checks (without pytest-xdist)."""
+        self.order = {item.nodeid: place for place, item in enumerate(session.items)}
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node, ids):
+        """Note the order of the checks (with pytest-xdist, as its workers collected them)."""
+        self.order = {nodeid: place for place, nodeid in enumerate(ids)}
 
     def pytest_runtest_logreport(self, report):
         """Count each check once: failed if any of its phases failed, passed if its call did."""
-        group = "hardening" if report.nodeid in self.hardening else "technique"
+        # A report carries its check's markers, also from a pytest-xdist worker.
+        group = "hardening" if "hardening" in report.keywords else "technique"
         if report.failed:
             self.fail(report.nodeid, group, report)
         elif report.passed and report.when == "call":
@@ -76,7 +83,7 @@ class LearnerTally:
         }
 
     def failures(self):
-        """Every failure: technique ones first, the folder's own step's first, then as they ran."""
+        """Every failure: technique ones first, the folder's own step's first, then in run order."""
         # An earlier step's check that fails on a new step mostly fails for the new step's
         # sake (a login is now needed): the new step's own checks say it more directly.
         own_files = f"checks/test_{self.folder[:2]}_"
@@ -86,6 +93,7 @@ class LearnerTally:
             key=lambda result: (
                 GROUPS.index(result["group"]),
                 not result["nodeid"].startswith(own_files),
+                self.order.get(result["nodeid"], len(self.order)),
             ),
         )
 

@@ -24,7 +24,8 @@ import pytest
 from learner_report import PLUGIN_NAME, LearnerTally, report_lines
 
 ROOT = Path(__file__).resolve().parents[1]
-PYTEST_OPTIONS = ["-q", "-q", "-p", "no:cacheprovider", "-m", "not browser"]
+# Only the report is shown: no tracebacks to format (half the time of a failing run).
+PYTEST_OPTIONS = ["-q", "-q", "-p", "no:cacheprovider", "-m", "not browser", "--tb=no"]
 
 
 def is_step_folder(path):

@@ -94,12 +94,22 @@ def learners_checks(config, folder, items):
         if of_file and not any(item.path == path for item in wanted):
             raise pytest.UsageError(not_this_folders_checks(path, of_file, folder))
     if items and not wanted:
-        raise pytest.UsageError(
-            f"No check here applies to {folder.name}: a step's checks run on a folder named like"
-            " the step (04_auth), an extension exercise's on one named like it"
-            " (04_logout_everywhere)."
-        )
+        raise pytest.UsageError(no_check_applies(folder))
     return wanted
+
+
+def no_check_applies(folder):
+    """Say that no check applies to a folder, and which folders checks apply to."""
+    return (
+        f"No check here applies to {folder.name}: a step's checks run on a folder named like"
+        " the step (04_auth), an extension exercise's on one named like it"
+        " (04_logout_everywhere)."
+    )
+
+
+def names_check_files(config):
+    """Tell whether the command line names check files (checks/test_03_encoder.py)."""
+    return any(arg.split("::")[0].endswith(".py") for arg in config.args)
 
 
 def not_this_folders_checks(path, items, folder):

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import bcrypt
+import jinja2
 import pytest
 
 from answers import expect_status, json_body, step_code
@@ -116,7 +117,21 @@ SITE_HEADERS = {
     ),
 }
 
+# What the run's last lines name: the screenshots' folders, the checks left out for want of a
+# real server. pytest-xdist's workers send theirs to the main process (conftest.py).
+SUMMARY_KEY = pytest.StashKey[dict]()
+SCREENSHOTS = "screenshots"
+REAL_SERVER_LEFT_OUT = "real_server_left_out"
+
 _loaded_steps = {}
+
+
+def remember_for_summary(config, name, values):
+    """Keep names for the run's last lines; in a pytest-xdist worker, for the main process too."""
+    kept = config.stash.setdefault(SUMMARY_KEY, {})
+    kept[name] = sorted({*kept.get(name, []), *values})
+    if hasattr(config, "workeroutput"):
+        config.workeroutput[name] = kept[name]
 
 
 # --- A step folder, loaded by path ---------------------------------------------------------------
@@ -210,6 +225,27 @@ def checks_config(mongo_client, **overrides):
         "FRONTEND_PUBLIC": str(FRONTEND_PUBLIC),
         **overrides,
     }
+
+
+class TemplateCodeCache(jinja2.BytecodeCache):
+    """Compiled templates kept in memory for every app of the run, keyed by file and source."""
+
+    # Each check builds a fresh app, whose Jinja environment would compile the same templates
+    # again (3 ms a page): a changed template has another checksum, so it is compiled anew.
+    def __init__(self):
+        self.compiled = {}
+
+    def load_bytecode(self, bucket):
+        """Fill the bucket with the code compiled earlier from the same file and source."""
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        """Keep the code just compiled."""
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_CODE = TemplateCodeCache()
 
 
 def setting(app, key, section):

@@ -12,7 +12,6 @@ from bson import ObjectId
 
 from browser_support import (
     CONTEXT_OPTIONS,
-    SCREENSHOTS_KEY,
     TIMEOUT_MS,
     ConsoleWatch,
     RequestLog,
@@ -29,6 +28,7 @@ from browser_support import (
     item_row,
     open_exchange,
     register,
+    register_with_form,
     row_by_id,
     save_picture,
     send_account_form,
@@ -44,7 +44,14 @@ from sections import (
     VALIDATION,
 )
 from servers import serving
-from support import PASSWORD, USERNAME, from_step, store_item
+from support import (
+    PASSWORD,
+    SCREENSHOTS,
+    USERNAME,
+    from_step,
+    remember_for_summary,
+    store_item,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -81,7 +88,7 @@ def screenshot_dir(pytestconfig, tmp_path_factory):
         folder.mkdir(parents=True, exist_ok=True)
     else:
         folder = tmp_path_factory.mktemp("screenshots")
-    pytestconfig.stash[SCREENSHOTS_KEY] = folder
+    remember_for_summary(pytestconfig, SCREENSHOTS, [str(folder)])
     return folder
 
 
@@ -245,7 +252,7 @@ def test_step04_logs_in_then_shows_the_list_read_only(page, live_url, step_dir, 
 
 @pytest.mark.steps(4, 5)
 def test_logging_out_ends_the_session(page, live_url, db):
-    register(page)
+    register_with_form(page)
     expect(page.locator("#current-user")).to_have_text(USERNAME)
     page.locator("form#logout button[type=submit]").click()
     expect(page).to_have_url(f"{live_url}/login")

@@ -84,6 +84,7 @@ def test_learner_mode_refuses_what_it_cannot_check_in_one_message(
 
 
 @pytest.mark.slow
+@pytest.mark.probe
 def test_every_failure_a_learner_meets_says_what_and_where_to_read(tmp_path):
     # Each step started from a copy of the one before, and each pitfall brought back: every
     # failure says in words what is wrong and names its section of WORKSHOP.md.

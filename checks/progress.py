@@ -29,11 +29,11 @@ PYTEST_OPTIONS = ["-q", "-q", "-p", "no:cacheprovider", "-m", "not browser", "--
 
 
 def is_step_folder(path):
-    """Tell whether a folder is named like a step (03_encoder) that has checks."""
+    """Tell whether a folder is named like a step of the workshop (03_encoder)."""
     return (
         path.is_dir()
         and bool(re.match(r"\d\d_", path.name))
-        and any(ROOT.glob(f"checks/test_{path.name[:2]}_*.py"))
+        and any(ROOT.glob(f"steps/{path.name[:2]}_*"))
     )
 
 

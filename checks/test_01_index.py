@@ -6,7 +6,7 @@ from answers import expect_status, said
 from sections import TEMPLATE_LOADER, TEMPLATES
 from support import from_step
 
-pytestmark = pytest.mark.steps(1, 5)
+pytestmark = pytest.mark.steps(1, 6)
 
 
 def test_index_renders_the_built_front_end_as_a_template(

@@ -19,7 +19,7 @@ from answers import (
 from sections import ERRORS, RAW_DOCUMENTS, STEP02_MODULES, STEP04_MODULES, THE_LIST, UNREACHABLE
 from support import from_step, store_item
 
-pytestmark = pytest.mark.steps(2, 5)
+pytestmark = pytest.mark.steps(2, 6)
 
 
 def log_in_as_demo(auth, step_dir):

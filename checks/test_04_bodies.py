@@ -11,7 +11,7 @@ from sections import BODY_LIMIT
 from servers import STOP_TIMEOUT, serving
 from support import PASSWORD, USERNAME, WRONG_PASSWORD, accounts_and_logins, setting
 
-pytestmark = [pytest.mark.steps(4, 5), pytest.mark.hardening]
+pytestmark = [pytest.mark.steps(4, 6), pytest.mark.hardening]
 
 ONE_MIB = 1024 * 1024
 # An error page or body stays small whatever was sent: it never echoes the body back.

@@ -6,7 +6,7 @@ from answers import assert_json_error, expect_status, said
 from sections import CROSS_SITE
 from support import PASSWORD, USERNAME, accounts_and_logins, site_header_cases
 
-pytestmark = [pytest.mark.steps(4, 5), pytest.mark.hardening]
+pytestmark = [pytest.mark.steps(4, 6), pytest.mark.hardening]
 
 # Every form that changes something, with valid fields, whether it needs a login first, and
 # whether it adds an account.

@@ -5,7 +5,7 @@ import pytest
 from answers import said, step_code
 from sections import DATABASE_DOWN
 
-pytestmark = [pytest.mark.steps(4, 5), pytest.mark.hardening]
+pytestmark = [pytest.mark.steps(4, 6), pytest.mark.hardening]
 
 # What a logged-in browser asks for that needs no database: Brunch's files and the forms.
 NO_DATABASE_NEEDED = ["/app.js", "/vendor.js", "/app.css", "/login", "/register"]

@@ -8,7 +8,7 @@ from answers import expect_status
 from sections import HEADERS
 from support import accounts_and_logins
 
-pytestmark = [pytest.mark.steps(4, 5), pytest.mark.hardening]
+pytestmark = [pytest.mark.steps(4, 6), pytest.mark.hardening]
 
 # Answers of every kind: pages, a static file, the API, an error, logged in or not.
 PATHS = ["/", "/login", "/register", "/app.js", "/api/items/", "/api/me", "/no-such-file"]

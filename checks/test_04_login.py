@@ -19,7 +19,7 @@ from sections import (
 )
 from support import PASSWORD, USERNAME, WRONG_PASSWORD, accounts_and_logins, from_step
 
-pytestmark = pytest.mark.steps(4, 5)
+pytestmark = pytest.mark.steps(4, 6)
 
 UNKNOWN_USERNAME = "ghost"
 WRONG_CREDENTIALS = "Wrong username or password."

@@ -15,7 +15,7 @@ from answers import (
 from sections import COOKIES, LOGIN_LIFETIME, LOGOUT, PASSWORDS, THROTTLE, UNREACHABLE
 from support import USERNAME, assert_refuses_to_start, setting
 
-pytestmark = pytest.mark.steps(4, 5)
+pytestmark = pytest.mark.steps(4, 6)
 
 
 def session_cookie_flags(response, app):

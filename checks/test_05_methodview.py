@@ -32,7 +32,7 @@ from sections import (
 )
 from support import create_item, from_step, site_header_cases, store_item
 
-pytestmark = pytest.mark.steps(5, 5)
+pytestmark = pytest.mark.steps(5, 6)
 
 COLLECTION = "/api/items/"
 # A valid ObjectId that no item ever gets, and the _id of the item another user owns.

@@ -250,7 +250,7 @@ def test_step04_logs_in_then_shows_the_list_read_only(page, live_url, step_dir, 
     screenshot()
 
 
-@pytest.mark.steps(4, 5)
+@pytest.mark.steps(4, 6)
 def test_logging_out_ends_the_session(page, live_url, db):
     register_with_form(page)
     expect(page.locator("#current-user")).to_have_text(USERNAME)
@@ -261,7 +261,7 @@ def test_logging_out_ends_the_session(page, live_url, db):
     expect_login_page(page, live_url, "/")
 
 
-@pytest.mark.steps(4, 5)
+@pytest.mark.steps(4, 6)
 def test_account_pages_log_no_console_errors(page):
     # The page fixture has a watch too, but this one is read after the page is quiet.
     watch = ConsoleWatch()
@@ -297,7 +297,7 @@ def inject_a_script(page, live_url, keep_policy):
     return page.evaluate("window.injected === true")
 
 
-@pytest.mark.steps(4, 5)
+@pytest.mark.steps(4, 6)
 @pytest.mark.hardening
 def test_an_inline_script_injected_into_a_page_is_blocked(page, live_url, console):
     register(page)
@@ -318,7 +318,7 @@ def test_an_inline_script_injected_into_a_page_is_blocked(page, live_url, consol
 # Step 05: the full REST API -------------------------------------------------------------------
 
 
-@pytest.mark.steps(5, 5)
+@pytest.mark.steps(5, 6)
 def test_step05_add_edit_toggle_delete_and_reload(page, db, api_requests):
     register(page)
     expect(page.locator(".items-empty")).to_have_text("No items yet.")
@@ -372,7 +372,7 @@ def test_step05_add_edit_toggle_delete_and_reload(page, db, api_requests):
     )
 
 
-@pytest.mark.steps(5, 5)
+@pytest.mark.steps(5, 6)
 @pytest.mark.screenshot
 @DEMO_DATABASE
 def test_step05_demo_account_adds_an_item_and_ticks_one(page, live_url, step_dir, screenshot):
@@ -393,7 +393,7 @@ def test_step05_demo_account_adds_an_item_and_ticks_one(page, live_url, step_dir
     screenshot()
 
 
-@pytest.mark.steps(5, 5)
+@pytest.mark.steps(5, 6)
 @pytest.mark.parametrize("title", ["x" * 201, "   "], ids=["201-characters", "whitespace-only"])
 def test_step05_refused_title_shows_the_message_next_to_the_field(page, db, console, title):
     register(page)
@@ -407,7 +407,7 @@ def test_step05_refused_title_shows_the_message_next_to_the_field(page, db, cons
     assert db.items.count_documents({}) == 0, "a refused item is not stored"
 
 
-@pytest.mark.steps(5, 5)
+@pytest.mark.steps(5, 6)
 def test_step05_refused_edit_keeps_the_title_and_says_why(page, db, console):
     register(page)
     add_item(page, "Buy milk")
@@ -421,7 +421,7 @@ def test_step05_refused_edit_keeps_the_title_and_says_why(page, db, console):
     assert stored_items(db) == [("Buy milk", False)], "a refused edit changes nothing"
 
 
-@pytest.mark.steps(5, 5)
+@pytest.mark.steps(5, 6)
 def test_step05_escape_cancels_an_edit(page, api_requests):
     register(page)
     add_item(page, "Buy milk")
@@ -434,7 +434,7 @@ def test_step05_escape_cancels_an_edit(page, api_requests):
     assert [method for method, _ in api_requests.calls] == ["GET", "POST"], "nothing sent"
 
 
-@pytest.mark.steps(5, 5)
+@pytest.mark.steps(5, 6)
 def test_step05_expired_login_sends_the_browser_to_the_login_page(page, live_url, db, console):
     register(page)
     # The session has ended (a logout in another tab, an expired login): the page does not
@@ -450,7 +450,7 @@ def test_step05_expired_login_sends_the_browser_to_the_login_page(page, live_url
     assert db.items.count_documents({}) == 0, "nothing was saved while logged out"
 
 
-@pytest.mark.steps(5, 5)
+@pytest.mark.steps(5, 6)
 def test_step05_user_text_is_rendered_as_text(page):
     register(page)
     add_item(page, SCRIPT_TITLE)
@@ -500,7 +500,7 @@ def serve_without_eval(page, live_url):
     return violations
 
 
-@pytest.mark.steps(5, 5)
+@pytest.mark.steps(5, 6)
 def test_step05_page_runs_under_a_policy_without_eval(page, live_url, db):
     register(page)
     owner_id = db.users.find_one({"username": USERNAME})["_id"]
@@ -547,7 +547,7 @@ def save_first_item(page, method, app_model):
     return was_new, answer.value
 
 
-@pytest.mark.steps(5, 5)
+@pytest.mark.steps(5, 6)
 @pytest.mark.parametrize(
     ("app_model", "method", "status", "stored_title"),
     [
@@ -585,7 +585,7 @@ def registered_with_one_item(page, title):
     return row_by_id(page, add_item(page, title).json()["_id"])
 
 
-@pytest.mark.steps(5, 5)
+@pytest.mark.steps(5, 6)
 def test_step05_form_error_goes_once_it_no_longer_applies(page, console):
     milk = registered_with_one_item(page, "Buy milk")
     error = page.locator("form#new-item .field-error")
@@ -610,7 +610,7 @@ def test_step05_form_error_goes_once_it_no_longer_applies(page, console):
     expect(error).to_be_hidden()
 
 
-@pytest.mark.steps(5, 5)
+@pytest.mark.steps(5, 6)
 def test_step05_item_error_goes_when_the_edit_ends(page, console):
     row = registered_with_one_item(page, "Buy milk")
     title_input = row.locator(".item-title-input")
@@ -662,7 +662,7 @@ def switch(page, name):
     return page.locator(f'#conversation .pitfall-switch input[name="{name}"]')
 
 
-@pytest.mark.steps(2, 5)
+@pytest.mark.steps(2, 6)
 def test_conversation_shows_the_list_request_on_load(page, step_dir):
     if "login" in from_step(step_dir, "STEP_FEATURES"):
         register(page)
@@ -677,7 +677,7 @@ def test_conversation_shows_the_list_request_on_load(page, step_dir):
     expect(response, f"the answer's body, as JSON ({CONVERSATION})").to_contain_text('"items": [')
 
 
-@pytest.mark.steps(5, 5)
+@pytest.mark.steps(5, 6)
 def test_step05_conversation_shows_create_edit_and_delete(page, db):
     register(page)
     created = add_item(page, "Buy milk").json()
@@ -708,7 +708,7 @@ def test_step05_conversation_shows_create_edit_and_delete(page, db):
     assert db.items.count_documents({}) == 0, "the delete the panel shows really deleted the item"
 
 
-@pytest.mark.steps(5, 5)
+@pytest.mark.steps(5, 6)
 def test_step05_conversation_shows_the_401_after_a_logout_in_another_tab(page, db, console):
     register(page)
     other_tab = page.context.new_page()
@@ -729,7 +729,7 @@ def test_step05_conversation_shows_the_401_after_a_logout_in_another_tab(page, d
     assert db.items.count_documents({}) == 0, "nothing is saved once logged out"
 
 
-@pytest.mark.steps(5, 5)
+@pytest.mark.steps(5, 6)
 def test_step05_conversation_shows_a_422_with_its_field_errors(page, db, console):
     register(page)
     console.expect_failed_request(422)
@@ -744,7 +744,7 @@ def test_step05_conversation_shows_a_422_with_its_field_errors(page, db, console
     assert db.items.count_documents({}) == 0, "a refused item is not stored"
 
 
-@pytest.mark.steps(5, 5)
+@pytest.mark.steps(5, 6)
 def test_step05_conversation_hides_passwords(page, console):
     register(page)
     # No request of the app carries a password (logins are forms): send one that does.
@@ -764,7 +764,7 @@ def test_step05_conversation_hides_passwords(page, console):
     expect(page.locator("#conversation")).not_to_contain_text(PASSWORD)
 
 
-@pytest.mark.steps(5, 5)
+@pytest.mark.steps(5, 6)
 def test_step05_id_attribute_switch_off_posts_the_stored_item_again(
     page, db, api_requests, console
 ):
@@ -796,7 +796,7 @@ def test_step05_id_attribute_switch_off_posts_the_stored_item_again(
     expect(page.locator("li.item .item-title")).to_have_text(["Buy milk"])
 
 
-@pytest.mark.steps(5, 5)
+@pytest.mark.steps(5, 6)
 def test_step05_emulate_http_switch_sends_a_delete_as_a_post(page, db, api_requests):
     milk = registered_with_one_item(page, "Buy milk")
     item_id = milk.get_attribute("data-id")

@@ -21,7 +21,7 @@ from sections import (
 from servers import free_port, started
 from support import PASSWORD, ROOT, checks_config, from_step
 
-pytestmark = [pytest.mark.steps(2, 5), pytest.mark.hardening]
+pytestmark = [pytest.mark.steps(2, 6), pytest.mark.hardening]
 
 OWN_MONGODB = 'see "The embedded database, or your own MongoDB" in WORKSHOP.md'
 UNIQUE_USERNAME = (("username", 1),)
@@ -140,7 +140,7 @@ def test_init_db_demo_adds_the_demo_data_once(app, db, auth, step_dir):
     )
 
 
-@pytest.mark.steps(4, 5)
+@pytest.mark.steps(4, 6)
 def test_init_db_makes_the_indexes(app, db, step_dir):
     # The app made them at start-up: once they are dropped, only init-db can make them again.
     for collection in ("users", "items", "login_attempts", "logins"):
@@ -168,7 +168,7 @@ def test_init_db_makes_the_indexes(app, db, step_dir):
     )
 
 
-@pytest.mark.steps(4, 5)
+@pytest.mark.steps(4, 6)
 def test_the_app_makes_ttl_indexes_on_login_attempts_and_logins(db):
     # On a real server (make test's second run) the TTL monitor deletes by these indexes.
     found = ttl_indexes(db)
@@ -189,7 +189,7 @@ LAZY_INDEX = (
 )
 
 
-@pytest.mark.steps(4, 5)
+@pytest.mark.steps(4, 6)
 def test_unique_username_holds_when_the_database_was_down_at_start(
     make_app, mongo_client, auth_actions
 ):
@@ -216,7 +216,7 @@ def test_unique_username_holds_when_the_database_was_down_at_start(
 
 @pytest.mark.real_server
 @pytest.mark.slow
-@pytest.mark.steps(4, 5)
+@pytest.mark.steps(4, 6)
 def test_unique_username_holds_when_mongodb_starts_after_the_app(
     make_app, mongo_server, auth_actions, monkeypatch
 ):
@@ -254,7 +254,7 @@ def test_make_mongo_serves_mongodb_and_says_how_to_use_it(mongo_server, tmp_path
     assert any((tmp_path / "data").iterdir()), "the server keeps its data in MONGO_DATA"
 
 
-@pytest.mark.steps(4, 5)
+@pytest.mark.steps(4, 6)
 @pytest.mark.parametrize("command", [["init-db", "--demo"], ["create-user", "alice"]])
 def test_commands_say_in_one_line_that_the_database_does_not_answer(unreachable_app, command):
     typed = f"{PASSWORD}\n{PASSWORD}\n"

@@ -19,11 +19,11 @@ from sections import THROTTLE
 from servers import STOP_TIMEOUT, http_status, run, started
 from support import PASSWORD, ROOT, USERNAME
 
-pytestmark = pytest.mark.steps(5, 5)
+pytestmark = pytest.mark.steps(5, 6)
 
 PRODUCTION = "WORKSHOP.md, Going to production"
 # The command WORKSHOP.md shows; the check lets it take a free port instead of 8000.
-GUNICORN = "gunicorn --chdir steps -w 3 -b 127.0.0.1:8000 '05_methodview.app:create_app()'"
+GUNICORN = "gunicorn --chdir steps -w 3 -b 127.0.0.1:8000 '06_production.app:create_app()'"
 WORKERS = 3
 # On top of it: an access log that names the worker (its process id) behind every answer, and
 # no control socket in the home folder (gunicorn 27 makes one there unless told not to).

@@ -387,7 +387,7 @@ CONTRACT_KINDS = {
 # One or more items, each in backquotes, comma-separated.
 CONTRACT_ITEMS = re.compile(r"\s*`[^`]+`(\s*,\s*`[^`]+`)*\s*")
 # The steps whose section must have a box.
-STEPS_WITH_CONTRACTS = ["02", "03", "04", "05"]
+STEPS_WITH_CONTRACTS = ["02", "03", "04", "05", "06"]
 
 
 @dataclass

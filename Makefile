@@ -10,7 +10,7 @@ STEP_DIR := $(firstword $(wildcard steps/$(STEP)_*))
 PORT ?= 5000
 FRONTEND_SOURCES := $(shell find frontend/app frontend/vendor frontend/plugins -type f 2>/dev/null) frontend/brunch-config.js
 
-.PHONY: setup run test lint format frontend diff progress bench screenshots clean mongo
+.PHONY: setup run test lint format frontend diff progress watch bench screenshots clean mongo
 
 setup: $(VENV)/.installed frontend
 
@@ -90,6 +90,10 @@ diff:
 DIR ?= my_work
 progress: $(VENV)/.installed
 	@$(BIN)/python checks/progress.py $(DIR)
+
+# One rebuilt step checked again at every save: make watch DIR=my_work/04_auth (Ctrl+C stops)
+watch: $(VENV)/.installed
+	@$(BIN)/python checks/watch.py $(DIR)
 
 # A MongoDB server for the steps (SecantusDB) on 127.0.0.1:27017, its data kept in .mongo-data/.
 MONGO_PORT ?= 27017

@@ -254,6 +254,9 @@ def check_command(command, tmp_path):
         typed = f"printf '%s\\n' '{PASSWORD}' '{PASSWORD}' | {command}"
         result = run(typed, shell=True, cwd=ROOT, env=venv_environment())
         assert result.returncode == 0, result.stdout + result.stderr
+    elif re.fullmatch(r"make watch DIR=\S+", command):
+        # It runs until Ctrl+C: test_watch.py runs it for real, on a copy of a step.
+        assert "\nwatch:" in makefile_recipes(), "no watch target"
     elif re.fullmatch(r"make (test|setup|frontend|lint|format|bench|mongo)", command):
         assert f"\n{words[1]}:" in makefile_recipes(), f"no {words[1]} target"
     elif re.fullmatch(r"(\.venv/bin/)?pytest checks(/test_\w+\.py)? --step-dir \S+", command):

@@ -1,7 +1,7 @@
 """Your own MongoDB: a database per step, `flask init-db [--demo]`, and indexes that never miss.
 
-WORKSHOP.md teaches all three in "The embedded database, or your own MongoDB"; each message
-names it, and the step section of the module it is in.
+docs/embedded-database.md teaches all three; each message names it, and the step section of the
+module it is in.
 """
 
 import mongomock
@@ -23,7 +23,7 @@ from support import PASSWORD, ROOT, checks_config, from_step
 
 pytestmark = [pytest.mark.steps(2, 6), pytest.mark.hardening]
 
-OWN_MONGODB = 'see "The embedded database, or your own MongoDB" in WORKSHOP.md'
+OWN_MONGODB = "see docs/embedded-database.md"
 UNIQUE_USERNAME = (("username", 1),)
 LIST_PAGE = (("owner_id", 1), ("created_at", -1), ("_id", -1))
 

@@ -21,7 +21,7 @@ from support import PASSWORD, ROOT, USERNAME
 
 pytestmark = pytest.mark.steps(5, 6)
 
-PRODUCTION = "WORKSHOP.md, Going to production"
+PRODUCTION = "WORKSHOP.md, Step 06 · Going to production"
 # The command WORKSHOP.md shows; the check lets it take a free port instead of 8000.
 GUNICORN = "gunicorn --chdir steps -w 3 -b 127.0.0.1:8000 '06_production.app:create_app()'"
 WORKERS = 3

@@ -7,7 +7,9 @@
 # - `<!-- curl: steps/NN_name -->` right before a `console` block: the `$ ` commands are run
 #   against that step on the embedded database, and what they print must match what is shown
 #   (ids and times may differ).
-# - Every link and every path in backquotes exists, and so does every check named in them.
+# - Every link and every path in backquotes exists, and so does every check named in them. A
+#   link is relative to its document, as on GitHub, and its #anchor names a heading there; a path
+#   in backquotes is relative to the repository root, in docs/ too.
 # - `<!-- contract: steps/NN_name -->` right before a table, in a `### Contract` section of step
 #   NN: each row `| group | kind | what the checks require |` names things the step has, and
 #   together the boxes up to step NN name every name, setting and internal the checks read.
@@ -41,7 +43,12 @@ from support import (
     step_number,
 )
 
-DOCUMENTS = ["README.md", "WORKSHOP.md"]
+# The front page, the walkthrough, and the reference pages it links to under docs/.
+DOCUMENTS = [
+    "README.md",
+    "WORKSHOP.md",
+    *sorted(f"docs/{page.name}" for page in ROOT.glob("docs/*.md")),
+]
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```\n", re.MULTILINE | re.DOTALL)
 MARKER = re.compile(r"<!-- (excerpt|curl): (\S+) -->\n$")
 UNCHECKED_LANGUAGES = {"sh", "console", "mermaid", "text", ""}
@@ -107,18 +114,61 @@ def test_code_excerpts_are_verbatim_from_their_file(document, language, body, ki
         position = found + len(lines)
 
 
+def links(document):
+    """The targets of a document's Markdown links and images, code blocks left out."""
+    return re.findall(r"\]\(([^)\s]+)", FENCE.sub("", (ROOT / document).read_text()))
+
+
+def linked_file(document, target):
+    """The file a link points at, relative to its document as GitHub reads it (None: a URL)."""
+    if "://" in target:
+        return None
+    file = target.partition("#")[0]
+    # normpath, not resolve(): docs/../WORKSHOP.md is WORKSHOP.md, and a symlink stays a link.
+    return Path(os.path.normpath((ROOT / document).parent / file)) if file else ROOT / document
+
+
+def heading_anchors(path):
+    """The anchors GitHub gives a Markdown file's headings: lower case, - for spaces, no marks."""
+    anchors, seen = set(), {}
+    for heading in re.findall(r"^#{1,6} (.+)$", FENCE.sub("", path.read_text()), re.MULTILINE):
+        anchor = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        # A second heading of the same name gets -1, a third -2 (each step's ### Contract).
+        anchors.add(f"{anchor}-{seen[anchor]}" if anchor in seen else anchor)
+        seen[anchor] = seen.get(anchor, 0) + 1
+    return anchors
+
+
 def test_every_link_and_path_exists():
-    link = re.compile(r"\]\(([^)#\s]+)")
     # A path may be a pattern (`checks/test_04_*.py`): some file must match it.
     quoted_path = re.compile(r"`((?:steps|checks|frontend|bench|docs|exercises)/[\w./*-]*)`")
     missing = [
         f"{document}: {target}"
         for document in DOCUMENTS
-        for target in link.findall((ROOT / document).read_text())
-        + quoted_path.findall((ROOT / document).read_text())
-        if "://" not in target and not any(ROOT.glob(target))
+        for target in links(document)
+        if (file := linked_file(document, target)) is not None
+        and not (file.is_relative_to(ROOT) and file.exists())
+    ] + [
+        f"{document}: {path}"
+        for document in DOCUMENTS
+        for path in quoted_path.findall((ROOT / document).read_text())
+        if not any(ROOT.glob(path))
     ]
     assert missing == [], "a file was moved or renamed: say where it is now"
+
+
+def test_every_anchor_names_a_heading():
+    # A link to a heading that was renamed or moved lands at the top of the page, silently.
+    wrong = [
+        f"{document}: {target}"
+        for document in DOCUMENTS
+        for target in links(document)
+        if "#" in target
+        and (file := linked_file(document, target)) is not None
+        and file.suffix == ".md"
+        and target.partition("#")[2] not in heading_anchors(file)
+    ]
+    assert wrong == [], "a section was renamed or moved: link to its heading where it is now"
 
 
 def test_every_check_named_exists():

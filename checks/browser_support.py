@@ -105,6 +105,59 @@ def chromium(required=False):
             browser.close()
 
 
+class AppOfTheCheck:
+    """A WSGI app that passes each request to the app of the check that runs now."""
+
+    def __init__(self):
+        self.app = None
+
+    def __call__(self, environ, start_response):
+        """Answer with the check's app; between two checks, a late request gets a 503."""
+        if self.app is None:
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+            return [b"No check runs now."]
+        return self.app(environ, start_response)
+
+
+class RunsPage:
+    """The run's one page, handed to each check as a new one would be: a new page costs a
+    renderer process, a third of a second of CPU."""
+
+    def __init__(self, context, url):
+        self.context, self.url = context, url
+        self.page = None
+        self.spent = False
+
+    def fresh(self):
+        """The page, with no cookie, nothing stored and nothing loaded."""
+        if self.page is None or self.page.is_closed() or self.spent:
+            self.page = self.context.new_page()
+            self.spent = False
+        self.context.clear_cookies()
+        # What an earlier check stored (the panel's fold, say) is gone; the HTTP cache stays:
+        # the front end's files are the same for every check.
+        session = self.context.new_cdp_session(self.page)
+        session.send(
+            "Storage.clearDataForOrigin",
+            {"origin": self.url, "storageTypes": "local_storage,session_storage,indexeddb"},
+        )
+        session.detach()
+        return self.page
+
+    def put_back(self):
+        """After a check: close the pages it opened, drop its routes, leave its site."""
+        for page in self.context.pages:
+            if page is not self.page or self.spent:
+                page.close()
+        if not self.page.is_closed():
+            self.page.unroute_all(behavior="ignoreErrors")
+            self.page.goto("about:blank")
+
+    def spend(self):
+        """Let the next check have a new page: this one's check changed what cannot be undone."""
+        self.spent = True
+
+
 class ConsoleWatch:
     """Collect a page's console errors and uncaught exceptions; allow only the failed requests
     a check expects."""
@@ -116,7 +169,16 @@ class ConsoleWatch:
     def watch(self, page):
         """Start listening to a page."""
         page.on("console", self._on_console)
-        page.on("pageerror", lambda error: self.errors.append(f"Uncaught {error}"))
+        page.on("pageerror", self._on_page_error)
+
+    def stop(self, page):
+        """Stop listening to a page (the run's page goes on to the next check)."""
+        page.remove_listener("console", self._on_console)
+        page.remove_listener("pageerror", self._on_page_error)
+
+    def _on_page_error(self, error):
+        """Keep an uncaught exception."""
+        self.errors.append(f"Uncaught {error}")
 
     def _on_console(self, message):
         """Keep the console's errors."""
@@ -156,7 +218,12 @@ class RequestLog:
 
     def __init__(self, page):
         self.requests = []
+        self.page = page
         page.on("request", self._on_request)
+
+    def stop(self):
+        """Stop listening (the run's page goes on to the next check)."""
+        self.page.remove_listener("request", self._on_request)
 
     def _on_request(self, request):
         """Keep the requests to /api/."""

@@ -13,8 +13,10 @@ from bson import ObjectId
 from browser_support import (
     CONTEXT_OPTIONS,
     TIMEOUT_MS,
+    AppOfTheCheck,
     ConsoleWatch,
     RequestLog,
+    RunsPage,
     add_item,
     api_answer,
     chromium,
@@ -104,11 +106,30 @@ def app(make_app, app_config):
     return make_app(**app_config)
 
 
+@pytest.fixture(scope="session")
+def site():
+    """One threaded server for the run's browser checks, each check's app behind it in turn."""
+    behind = AppOfTheCheck()
+    with serving(behind) as url:
+        yield behind, url
+
+
 @pytest.fixture
-def live_url(app):
+def live_url(app, site):
     """The base URL of the step's app, served by a real threaded server."""
-    with serving(app) as url:
-        yield url
+    behind, url = site
+    behind.app = app
+    yield url
+    behind.app = None
+
+
+@pytest.fixture(scope="session")
+def runs_page(browser, site):
+    """The run's one page, in a context whose relative URLs go to the checks' server."""
+    context = browser.new_context(base_url=site[1], **CONTEXT_OPTIONS)
+    context.set_default_timeout(TIMEOUT_MS)
+    yield RunsPage(context, site[1])
+    context.close()
 
 
 @pytest.fixture
@@ -122,20 +143,21 @@ def console():
 
 
 @pytest.fixture
-def page(browser, live_url, console):
-    """A fresh page in a fresh context (no cookies), its relative URLs on the step's server."""
-    context = browser.new_context(base_url=live_url, **CONTEXT_OPTIONS)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
+def page(runs_page, live_url, console):
+    """A page as good as new (no cookies, nothing stored), relative URLs on the step's server."""
+    page = runs_page.fresh()
     console.watch(page)
     yield page
-    context.close()
+    console.stop(page)
+    runs_page.put_back()
 
 
 @pytest.fixture
 def api_requests(page):
     """The /api/ requests the page sends."""
-    return RequestLog(page)
+    log = RequestLog(page)
+    yield log
+    log.stop()
 
 
 @pytest.fixture
@@ -269,6 +291,7 @@ def test_account_pages_log_no_console_errors(page):
     for path in ["/register", "/login"]:
         # Chromium asks for the icon after the page has loaded: wait until all is quiet.
         page.goto(path, wait_until="networkidle")
+    watch.stop(page)
     problems = watch.problems()
     assert problems == [], "the account pages log no console errors:\n" + "\n".join(problems)
 
@@ -501,7 +524,9 @@ def serve_without_eval(page, live_url):
 
 
 @pytest.mark.steps(5, 6)
-def test_step05_page_runs_under_a_policy_without_eval(page, live_url, db):
+def test_step05_page_runs_under_a_policy_without_eval(page, live_url, db, runs_page):
+    # The exposed function and the script stay with the page: the next check gets a new one.
+    runs_page.spend()
     register(page)
     owner_id = db.users.find_one({"username": USERNAME})["_id"]
     store_item(db, WITHOUT_EVAL_TITLE, owner_id=owner_id)

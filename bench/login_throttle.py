@@ -77,8 +77,8 @@ def memory_growth(step):
 
 
 def app_with_attempts(count):
-    """Step 05's app at bcrypt cost 4, with `count` windows of distinct names already open."""
-    app = benchlib.make_app(benchlib.step_dir("05"))
+    """Step 06's app at bcrypt cost 4, with `count` windows of distinct names already open."""
+    app = benchlib.make_app(benchlib.step_dir("06"))
     attempts = benchlib.database(app).login_attempts
     expires_at = datetime.now(UTC) + timedelta(minutes=15)
     # As `count` failed logins of distinct names from one address would leave them, inserted
@@ -121,7 +121,7 @@ def concurrent_guesses():
     results = []
     real_checkpw = bcrypt.checkpw
     for _ in range(CONCURRENCY_TRIALS):
-        app = benchlib.make_app(benchlib.step_dir("05"), BCRYPT_ROUNDS=12)
+        app = benchlib.make_app(benchlib.step_dir("06"), BCRYPT_ROUNDS=12)
         store_user(benchlib.database(app), USERNAME, PASSWORD, rounds=12)
         checked, lock = [0], threading.Lock()
 
@@ -153,7 +153,7 @@ def main():
         " process after three ordinary failed logins and after the 150 huge ones.",
     )
     rows = []
-    for step in ("04", "05"):
+    for step in ("06",):
         folder = benchlib.step_dir(step).relative_to(benchlib.ROOT)
         before, after, statuses = memory_growth(folder)
         rows.append(
@@ -170,7 +170,7 @@ def main():
     costs = failed_login_cost()
     benchlib.heading(
         f"6b. One failed login with 0 and {TRIED_BEFORE:,} names tried before",
-        f"Step 05 on {benchlib.ENGINE}, bcrypt cost 4 (the throttle is measured, not bcrypt);"
+        f"Step 06 on {benchlib.ENGINE}, bcrypt cost 4 (the throttle is measured, not bcrypt);"
         f" each login a new name, {LOGINS_PER_ROUND} per round, {ROUNDS} interleaved rounds,"
         f" median. The {TRIED_BEFORE:,} open windows are inserted straight into login_attempts.",
     )
@@ -183,7 +183,7 @@ def main():
 
     benchlib.heading(
         f"6c. {CONCURRENT_GUESSES} wrong passwords at once",
-        f"Step 05 on {benchlib.ENGINE} behind a threaded werkzeug server, bcrypt cost 12, the"
+        f"Step 06 on {benchlib.ENGINE} behind a threaded werkzeug server, bcrypt cost 12, the"
         f" default limit of 5; {CONCURRENT_GUESSES} threads post at once. Checked: calls of"
         " bcrypt.checkpw.",
     )

@@ -25,6 +25,8 @@ from sections import (
     HEADERS,
     METHODVIEW_PITFALLS,
     PASSWORDS,
+    STEP02_MODULES,
+    STEP04_MODULES,
     STRICT_BODIES,
     THE_LIST,
     THROTTLE,
@@ -63,15 +65,35 @@ SECTION_OF_MODULE = {
 }
 
 
-def where_raised(error):
-    """Where in a step's files an exception was raised, as "api.py, line 30"; "" if not there."""
-    if isinstance(error, SyntaxError) and error.filename:
-        return f"{Path(error.filename).name}, line {error.lineno}"
-    frames = [
+# Where WORKSHOP.md says that a step's modules import each other relatively (from . import db):
+# step 02 for its modules, step 04 for the two it adds.
+RELATIVE_IMPORTS = {"auth": STEP04_MODULES, "passwords": STEP04_MODULES}
+
+
+def step_frames(error):
+    """The frames of an exception's traceback that are in a step folder's own files."""
+    return [
         frame
         for frame in traceback.extract_tb(error.__traceback__)
         if STEP_FOLDER.match(Path(frame.filename).parent.name)
     ]
+
+
+def sibling_imported_absolutely(error):
+    """The module of the step that its code imported as `import db`, not `from . import db`."""
+    if not isinstance(error, ModuleNotFoundError) or not error.name:
+        return None
+    folders = {Path(frame.filename).parent for frame in step_frames(error)}
+    if any((folder / f"{error.name}.py").is_file() for folder in folders):
+        return error.name
+    return None
+
+
+def where_raised(error):
+    """Where in a step's files an exception was raised, as "api.py, line 30"; "" if not there."""
+    if isinstance(error, SyntaxError) and error.filename:
+        return f"{Path(error.filename).name}, line {error.lineno}"
+    frames = step_frames(error)
     return f"{Path(frames[-1].filename).name}, line {frames[-1].lineno}" if frames else ""
 
 
@@ -84,6 +106,13 @@ def describe_exception(error):
     for error_type, said_by_it, explained in KNOWN_MISTAKES:
         if isinstance(error, error_type) and said_by_it in message:
             message = explained
+    sibling = sibling_imported_absolutely(error)
+    if sibling:
+        message = (
+            f"{message}: {sibling}.py is a module of the step folder, a package, so the step's"
+            f" modules import it relatively, from . import {sibling} or from .{sibling} import"
+            f" ..., not import {sibling}"
+        )
     module = where.split(",")[0]
     section = SECTION_OF_MODULE.get(module)
     taught = f" ({module} is taught in {section})" if section else ""
@@ -106,6 +135,10 @@ def step_code(what, section):
         # A database that does not answer has one section, whichever code met it first.
         if isinstance(error, ConnectionFailure):
             section = UNREACHABLE
+        # So has an import of one of the step's own modules that is not relative.
+        sibling = sibling_imported_absolutely(error)
+        if sibling:
+            section = RELATIVE_IMPORTS.get(sibling, STEP02_MODULES)
         pytest.fail(f"{what} raised {describe_exception(error)} ({section})", pytrace=False)
 
 

@@ -7,6 +7,7 @@ A check says which steps it applies to with ``@pytest.mark.steps(first, last)``.
 import os
 from pathlib import Path
 
+import bcrypt
 import mongomock
 import pymongo
 import pytest
@@ -22,7 +23,7 @@ from answers import (
 from exercise_patches import remove_exercise_copies
 from learner_report import PLUGIN_NAME, LearnerTally
 from mongo_servers import database_of_its_own, run_server
-from sections import DECORATORS, STEP02_MODULES, TEMPLATES
+from sections import ACCOUNTS, PASSWORDS, STEP02_MODULES, TEMPLATES
 from selection import (
     has_real_server,
     is_wanted,
@@ -250,6 +251,16 @@ def make_app(step_app_module, mongo_client, frontend_public):
 
 
 @pytest.fixture
+def default_app(step_app_module, mongo_client, monkeypatch):
+    """The step's app with only a database client given: every other setting is its own."""
+    # Hashing at the default cost 12 takes 0.2 s each time: salts of cost 4 keep this check fast.
+    real_gensalt = bcrypt.gensalt
+    monkeypatch.setattr(bcrypt, "gensalt", lambda rounds=12, prefix=b"2b": real_gensalt(4, prefix))
+    with step_code("create_app({'MONGO_CLIENT': a client})", PASSWORDS):
+        return step_app_module.create_app({"MONGO_CLIENT": mongo_client})
+
+
+@pytest.fixture
 def unreachable_app(make_app, monkeypatch):
     """The step's app with MONGO_URI (a password and a token in it) where no MongoDB answers."""
     # pymongo looks for a server every 0.5 s whatever the timeout: look every 10 ms instead.
@@ -315,9 +326,9 @@ def logged_in_user(app, auth):
     """The learner, registered with the form, which logs the client in; None before step 04."""
     if not auth.enabled:
         return None
-    redirect_target(auth.register(), "POST /register, a new account and its password", DECORATORS)
+    redirect_target(auth.register(), "POST /register, a new account and its password", ACCOUNTS)
     stored = database(app).users.find_one({"username": USERNAME})
     assert stored is not None, (
-        f"POST /register should store the account in the users collection ({DECORATORS})"
+        f"POST /register should store the account in the users collection ({ACCOUNTS})"
     )
     return stored

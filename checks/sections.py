@@ -28,21 +28,12 @@ ENCODER_PITFALLS = (
 # --- Step 04 -------------------------------------------------------------------------------------
 STEP04_MODULES = "WORKSHOP.md, Step 04 · What changed since step 03"
 DECORATORS = "WORKSHOP.md, Step 04 · Two decorators, one for pages and one for the API"
+ACCOUNTS = "WORKSHOP.md, Step 04 · Register, log in, log out"
+ONE_SPELLING = "WORKSHOP.md, Step 04 · One name, however it is typed"
 PASSWORDS = "WORKSHOP.md, Step 04 · Passwords with bcrypt 5"
+TELL_NOTHING = "WORKSHOP.md, Step 04 · Answers that tell an attacker nothing"
+COOKIES = "WORKSHOP.md, Step 04 · The session cookie and its key"
 WRAPS = "WORKSHOP.md, Step 04 · The pitfall: a decorator without `functools.wraps`"
-# Hardening.
-LOGOUT = "WORKSHOP.md, Step 04 · Hardening: a session that logout really ends"
-LOGIN_LIFETIME = "WORKSHOP.md, Step 04 · Hardening: logins that expire"
-ONE_SPELLING = "WORKSHOP.md, Step 04 · Hardening: one name, however it is typed"
-THROTTLE = "WORKSHOP.md, Step 04 · Hardening: a limit on failed logins"
-CROSS_SITE = "WORKSHOP.md, Step 04 · Hardening: no writes from other sites"
-TELL_NOTHING = "WORKSHOP.md, Step 04 · Hardening: answers that tell an attacker nothing"
-COOKIES = "WORKSHOP.md, Step 04 · Hardening: cookies, secret key, command line"
-BODY_LIMIT = "WORKSHOP.md, Step 04 · Hardening: bodies with a limit"
-HEADERS = "WORKSHOP.md, Step 04 · Hardening: headers a browser obeys"
-ROUTES = "WORKSHOP.md, Step 04 · Hardening: URLs the static files must not take"
-DATABASE_DOWN = "WORKSHOP.md, Step 04 · Hardening: a database that is down slows only what needs it"
-PROXIES = "WORKSHOP.md, Step 04 · Hardening: behind a proxy"
 
 # --- Step 05 -------------------------------------------------------------------------------------
 STEP05_MODULES = "WORKSHOP.md, Step 05 · What changed since step 04"
@@ -56,6 +47,24 @@ STRICT_BODIES = "WORKSHOP.md, Step 05 · Hardening: strict bodies"
 PAGES = "WORKSHOP.md, Step 05 · Hardening: pages with bounds"
 OVERRIDE = "WORKSHOP.md, Step 05 · Hardening: the method override"
 CONCURRENCY = "WORKSHOP.md, Step 05 · Hardening: concurrent requests"
+
+# --- Step 06 -------------------------------------------------------------------------------------
+STEP06_MODULES = "WORKSHOP.md, Step 06 · What changed since step 05"
+# Hardening, taught in step 06 and checked there only.
+LOGOUT = "WORKSHOP.md, Step 06 · A session that logout really ends"
+LOGIN_LIFETIME = "WORKSHOP.md, Step 06 · Logins that expire"
+THROTTLE = "WORKSHOP.md, Step 06 · A limit on failed logins"
+STRICT_FORMS = "WORKSHOP.md, Step 06 · Login forms that take nothing else"
+CROSS_SITE = "WORKSHOP.md, Step 06 · No writes from other sites"
+BODY_LIMIT = "WORKSHOP.md, Step 06 · Bodies with a limit"
+HEADERS = "WORKSHOP.md, Step 06 · Headers a browser obeys"
+ROUTES = "WORKSHOP.md, Step 06 · URLs the static files must not take"
+DATABASE_DOWN = "WORKSHOP.md, Step 06 · A database that is down slows only what needs it"
+LATE_INDEXES = "WORKSHOP.md, Step 06 · Indexes made when MongoDB comes up"
+SECRET_KEY = "WORKSHOP.md, Step 06 · A secret key from the environment"
+REFUSE_TO_START = "WORKSHOP.md, Step 06 · Refusing to start without SECRET_KEY or MONGO_URI"
+COMMAND_LINE = "WORKSHOP.md, Step 06 · Accounts from the command line"
+PROXIES = "WORKSHOP.md, Step 06 · Behind a proxy"
 
 # --- Extension exercises -------------------------------------------------------------------------
 COUNT_EXERCISE = "WORKSHOP.md, Step 02 · Exercises"

@@ -17,12 +17,12 @@ import pytest
 
 from answers import expect_status, json_body, step_code
 from sections import (
+    ACCOUNTS,
     DECORATORS,
     ENCODER,
     METHODVIEW,
     PASSWORDS,
     STEP02_MODULES,
-    STEP04_MODULES,
     TEMPLATES,
     THROTTLE,
 )
@@ -63,7 +63,7 @@ MODULE_SECTIONS = {
     "throttle": THROTTLE,
     "api": METHODVIEW,
 }
-NAME_SECTIONS = {"DEMO_USERNAME": STEP04_MODULES, "DEMO_PASSWORD": STEP04_MODULES}
+NAME_SECTIONS = {"DEMO_USERNAME": ACCOUNTS, "DEMO_PASSWORD": ACCOUNTS}
 # The settings the checks set or read, and the first step whose own create_app has each: a
 # step's contract box in WORKSHOP.md names them from that step on.
 CONFIG_KEYS = {
@@ -73,21 +73,21 @@ CONFIG_KEYS = {
     "MONGO_TIMEOUT_MS": 2,
     "MONGO_CLIENT": 2,
     "BCRYPT_ROUNDS": 4,
-    "LOGIN_MAX_FAILURES": 4,
-    "LOGIN_WINDOW_SECONDS": 4,
-    "LOGIN_LIFETIME_SECONDS": 4,
     "SECRET_KEY": 4,
     "SESSION_COOKIE_HTTPONLY": 4,
     "SESSION_COOKIE_SAMESITE": 4,
-    "SESSION_COOKIE_SECURE": 4,
-    "MAX_CONTENT_LENGTH": 4,
-    "TRUSTED_PROXIES": 4,
+    "LOGIN_MAX_FAILURES": 6,
+    "LOGIN_WINDOW_SECONDS": 6,
+    "LOGIN_LIFETIME_SECONDS": 6,
+    "SESSION_COOKIE_SECURE": 6,
+    "MAX_CONTENT_LENGTH": 6,
+    "TRUSTED_PROXIES": 6,
 }
 # Flask's own settings, which the checks set for themselves or read as Flask keeps them.
 FLASK_SETTINGS = {"TESTING", "PROPAGATE_EXCEPTIONS", "SESSION_COOKIE_NAME"}
 # What the checks reach inside a step's app that no HTTP request, setting or command shows, and
 # the first step that has it. Each is named in the step's contract box.
-INTERNALS = {'app.extensions["login_throttle"].clock': 4}
+INTERNALS = {'app.extensions["login_throttle"].clock': 6}
 # Accounts and logins come with step 04.
 FIRST_STEP_WITH_LOGINS = 4
 
@@ -294,8 +294,13 @@ def assert_refuses_to_start(step_app_module, capsys, why, words, section):
     )
 
 
+def accounts(db):
+    """Every account in the database, to compare before and after a request."""
+    return list(db.users.find())
+
+
 def accounts_and_logins(db):
-    """Every account and every login in the database, to compare before and after a request."""
+    """Every account and every login (step 06 keeps logins in MongoDB), before and after."""
     return {"users": list(db.users.find()), "logins": list(db.logins.find())}
 
 

@@ -12,10 +12,13 @@ from pymongo.errors import ServerSelectionTimeoutError
 from answers import UNREACHABLE_ADDRESS, expect_status, said, step_code, uri_parts_in
 from mongo_servers import answers, real_server_only, secantus_server
 from sections import (
+    ACCOUNTS,
+    COMMAND_LINE,
+    LATE_INDEXES,
     LOGIN_LIFETIME,
     METHODVIEW,
+    ONE_SPELLING,
     STEP02_MODULES,
-    STEP04_MODULES,
     UNREACHABLE,
 )
 from servers import free_port, started
@@ -130,7 +133,7 @@ def test_init_db_demo_adds_the_demo_data_once(app, db, auth, step_dir):
     )
     if auth.enabled:
         demo = from_step(step_dir, "DEMO_USERNAME"), from_step(step_dir, "DEMO_PASSWORD")
-        expect_status(auth.login(*demo), 302, "the demo account's login", STEP04_MODULES)
+        expect_status(auth.login(*demo), 302, "the demo account's login", ACCOUNTS)
         auth.logout()
     after_first = everything_in(db)
     succeeded(init_db(app, "--demo"), "flask init-db --demo")
@@ -140,21 +143,20 @@ def test_init_db_demo_adds_the_demo_data_once(app, db, auth, step_dir):
     )
 
 
-@pytest.mark.steps(4, 6)
-def test_init_db_makes_the_indexes(app, db, step_dir):
-    # The app made them at start-up: once they are dropped, only init-db can make them again.
+def drop_indexes(db):
+    """Drop every index the app made at start-up: only init-db can make them again then."""
     for collection in ("users", "items", "login_attempts", "logins"):
         db[collection].drop_indexes()
+
+
+@pytest.mark.steps(4, 6)
+def test_init_db_makes_the_indexes(app, db, step_dir):
+    drop_indexes(db)
     succeeded(init_db(app), "flask init-db")
     made = indexes(db)
-    for index in TTL_INDEXES:
-        assert index in ttl_indexes(db), (
-            f"`flask init-db` makes the TTL index {index[0]}.expires_at with expireAfterSeconds=0,"
-            f" found {ttl_indexes(db)}; {OWN_MONGODB} ({LOGIN_LIFETIME})"
-        )
     assert ("users", UNIQUE_USERNAME, True) in made, (
-        "`flask init-db` makes the unique index on users.username"
-        f"; {OWN_MONGODB} ({STEP04_MODULES})"
+        "`flask init-db` makes the unique index on users.username, with create_indexes(db)"
+        f" from db.py; {OWN_MONGODB} ({ONE_SPELLING})"
     )
     if from_step(step_dir, "STEP_NUMBER") >= "05":
         assert ("items", LIST_PAGE, False) in made, (
@@ -164,11 +166,22 @@ def test_init_db_makes_the_indexes(app, db, step_dir):
     before = everything_in(db)
     succeeded(init_db(app), "flask init-db")
     assert (indexes(db), everything_in(db)) == (made, before), (
-        f"a second init-db changes nothing; {OWN_MONGODB} ({STEP04_MODULES})"
+        f"a second init-db changes nothing; {OWN_MONGODB} ({ONE_SPELLING})"
     )
 
 
-@pytest.mark.steps(4, 6)
+@pytest.mark.steps(6, 6)
+def test_init_db_makes_the_ttl_indexes(app, db):
+    drop_indexes(db)
+    succeeded(init_db(app), "flask init-db")
+    for index in TTL_INDEXES:
+        assert index in ttl_indexes(db), (
+            f"`flask init-db` makes the TTL index {index[0]}.expires_at with expireAfterSeconds=0,"
+            f" found {ttl_indexes(db)}; {OWN_MONGODB} ({LOGIN_LIFETIME})"
+        )
+
+
+@pytest.mark.steps(6, 6)
 def test_the_app_makes_ttl_indexes_on_login_attempts_and_logins(db):
     # On a real server (make test's second run) the TTL monitor deletes by these indexes.
     found = ttl_indexes(db)
@@ -185,11 +198,11 @@ def test_the_app_makes_ttl_indexes_on_login_attempts_and_logins(db):
 LAZY_INDEX = (
     "the unique index on users.username exists before the first registration is stored, even"
     " when MongoDB was down as the app started: get_db() makes it on first use, and tries again"
-    f" after a failure; {OWN_MONGODB} ({STEP04_MODULES})"
+    f" after a failure; {OWN_MONGODB} ({LATE_INDEXES})"
 )
 
 
-@pytest.mark.steps(4, 6)
+@pytest.mark.steps(6, 6)
 def test_unique_username_holds_when_the_database_was_down_at_start(
     make_app, mongo_client, auth_actions
 ):
@@ -208,7 +221,7 @@ def test_unique_username_holds_when_the_database_was_down_at_start(
     assert during.status_code == 503, (
         f"while the index cannot be made, POST /register is a 503, not {said(during)}: {LAZY_INDEX}"
     )
-    assert first.status_code == 302, f"POST /register answered {said(first)} ({STEP04_MODULES})"
+    assert first.status_code == 302, f"POST /register answered {said(first)} ({LATE_INDEXES})"
     assert second.status_code == 409, (
         f"the same name registered twice answered {said(second)}: {LAZY_INDEX}"
     )
@@ -216,7 +229,7 @@ def test_unique_username_holds_when_the_database_was_down_at_start(
 
 @pytest.mark.real_server
 @pytest.mark.slow
-@pytest.mark.steps(4, 6)
+@pytest.mark.steps(6, 6)
 def test_unique_username_holds_when_mongodb_starts_after_the_app(
     make_app, mongo_server, auth_actions, monkeypatch
 ):
@@ -230,7 +243,7 @@ def test_unique_username_holds_when_mongodb_starts_after_the_app(
         app = make_app(MONGO_CLIENT=client)
         with secantus_server(port=port):
             first, second = auth_actions(app).register(), auth_actions(app).register()
-    assert first.status_code == 302, f"POST /register answered {said(first)} ({STEP04_MODULES})"
+    assert first.status_code == 302, f"POST /register answered {said(first)} ({LATE_INDEXES})"
     assert second.status_code == 409, (
         f"with MongoDB started after the app, the same name registered twice answered"
         f" {said(second)}: {LAZY_INDEX}"
@@ -254,11 +267,10 @@ def test_make_mongo_serves_mongodb_and_says_how_to_use_it(mongo_server, tmp_path
     assert any((tmp_path / "data").iterdir()), "the server keeps its data in MONGO_DATA"
 
 
-@pytest.mark.steps(4, 6)
-@pytest.mark.parametrize("command", [["init-db", "--demo"], ["create-user", "alice"]])
-def test_commands_say_in_one_line_that_the_database_does_not_answer(unreachable_app, command):
+def assert_says_in_one_line_that_the_database_does_not_answer(app, command):
+    """A command run with MongoDB down ends with one line, naming only the server's address."""
     typed = f"{PASSWORD}\n{PASSWORD}\n"
-    result = unreachable_app.test_cli_runner().invoke(args=command, input=typed)
+    result = app.test_cli_runner().invoke(args=command, input=typed)
     told = f"`flask {' '.join(command)}` with MongoDB down"
     assert result.exit_code == 1, (
         f"{told} should fail with status 1, not {result.exit_code}: {result.output[-300:]!r}"
@@ -275,4 +287,22 @@ def test_commands_say_in_one_line_that_the_database_does_not_answer(unreachable_
     assert uri_parts_in(said_last) == ["127.0.0.1"], (
         f"{told} names no user, password, database or options of MONGO_URI, only its host:"
         f" {said_last!r} ({UNREACHABLE})"
+    )
+
+
+@pytest.mark.steps(4, 6)
+def test_init_db_says_in_one_line_that_the_database_does_not_answer(unreachable_app):
+    assert_says_in_one_line_that_the_database_does_not_answer(
+        unreachable_app, ["init-db", "--demo"]
+    )
+
+
+@pytest.mark.steps(6, 6)
+def test_create_user_says_in_one_line_that_the_database_does_not_answer(unreachable_app):
+    # UNREACHABLE teaches the line, COMMAND_LINE the command.
+    assert "create-user" in unreachable_app.cli.commands, (
+        f"step 06 adds a `flask create-user USERNAME` command ({COMMAND_LINE})"
+    )
+    assert_says_in_one_line_that_the_database_does_not_answer(
+        unreachable_app, ["create-user", "alice"]
     )

@@ -1,4 +1,4 @@
-"""Going to production: step 05 under gunicorn, several workers sharing one real MongoDB."""
+"""Going to production: step 06 under gunicorn, several workers sharing one real MongoDB."""
 
 import contextlib
 import http.client
@@ -19,7 +19,7 @@ from sections import THROTTLE
 from servers import STOP_TIMEOUT, http_status, run, started
 from support import PASSWORD, ROOT, USERNAME
 
-pytestmark = pytest.mark.steps(5, 6)
+pytestmark = pytest.mark.steps(6, 6)
 
 PRODUCTION = "WORKSHOP.md, Step 06 · Going to production"
 # The command WORKSHOP.md shows; the check lets it take a free port instead of 8000.

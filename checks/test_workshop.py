@@ -399,7 +399,7 @@ def test_curl_examples_print_what_is_shown(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("step", ["02", "03", "04", "05"])
+@pytest.mark.parametrize("step", ["02", "03", "04", "05", "06"])
 def test_make_diff_shows_the_files_a_step_adds(step):
     folder = next((ROOT / "steps").glob(f"{step}_*"))
     previous = next((ROOT / "steps").glob(f"{int(step) - 1:02d}_*"))
@@ -636,11 +636,11 @@ def test_config_keys_and_internals_the_checks_use_are_declared():
 
 
 SAMPLE_CONTRACT = """\
-## Step 04 · Session login with bcrypt and two decorators
+## Step 06 · Production: what a deployment needs
 
 ### Contract
 
-<!-- contract: steps/04_auth -->
+<!-- contract: steps/06_production -->
 | group | kind | what the checks require |
 |---|---|---|
 | technique | file | `passwords.py`, `templates/login.html` |
@@ -662,14 +662,14 @@ def test_contract_parser_reads_a_sample_box(tmp_path, monkeypatch):
     sample.write_text(SAMPLE_CONTRACT)
     boxes, problems = contract_boxes(sample.read_text(), "SAMPLE.md")
     assert problems == ["SAMPLE.md:18: no kind 'colour'; " + f"kinds: {sorted(CONTRACT_KINDS)}"]
-    rows = boxes["steps/04_auth"]
+    rows = boxes["steps/06_production"]
     assert [(row.group, row.kind) for row in rows[:2]] == [
         ("technique", "file"),
         ("technique", "route"),
     ]
     assert rows[1].items == ["POST /login", "GET /api/me", "DELETE /api/me"]
     assert rows[0].where == "SAMPLE.md:8"
-    folder = ROOT / "steps" / "04_auth"
+    folder = ROOT / "steps" / "06_production"
     app = own_app(folder, monkeypatch)
     wrong = [
         item for row in rows for item in row.items if not item_holds(row.kind, item, folder, app)
@@ -686,11 +686,11 @@ def test_contract_parser_reads_a_sample_box(tmp_path, monkeypatch):
 
 
 def test_contract_parser_finds_a_box_out_of_place(tmp_path):
-    misplaced = SAMPLE_CONTRACT.replace("## Step 04 ·", "## Step 05 ·").replace(
+    misplaced = SAMPLE_CONTRACT.replace("## Step 06 ·", "## Step 05 ·").replace(
         "### Contract", "### Notes"
     )
     _, problems = contract_boxes(misplaced, "SAMPLE.md")
     assert problems[:2] == [
-        "SAMPLE.md:5: the box for steps/04_auth is not in the section of its step",
-        "SAMPLE.md:5: the box for steps/04_auth is not right under ### Contract",
+        "SAMPLE.md:5: the box for steps/06_production is not in the section of its step",
+        "SAMPLE.md:5: the box for steps/06_production is not right under ### Contract",
     ]

@@ -31,32 +31,19 @@ def create_indexes(db):
     """Create the indexes the app relies on, unless they exist; return their names."""
     # The database itself keeps usernames unique, even between two racing requests.
     username = db.users.create_index("username", unique=True)
-    # TTL indexes: MongoDB deletes a login attempt or a login once its expires_at has passed
-    # (expireAfterSeconds=0), so neither collection grows without bound.
-    attempts = db.login_attempts.create_index("expires_at", expireAfterSeconds=0)
-    logins = db.logins.create_index("expires_at", expireAfterSeconds=0)
-    return [f"users.{username}", f"login_attempts.{attempts}", f"logins.{logins}"]
+    return [f"users.{username}"]
 
 
 def get_db():
-    """Return the database of the current app, with its indexes made before its first use."""
-    db = current_app.extensions["mongo_db"]
-    # A MongoDB that was down when the app started gets its indexes here, from the first request
-    # that reaches it, before anything is stored. The flag is set only once they exist, so a
-    # failure (a 503) is tried again by the next request.
-    if not current_app.extensions["mongo_indexed"]:
-        create_indexes(db)
-        current_app.extensions["mongo_indexed"] = True
-    return db
+    """Return the database of the current app."""
+    return current_app.extensions["mongo_db"]
 
 
 def init_app(app):
-    """Open the app's database once, and make its indexes now if MongoDB answers."""
+    """Open the app's database once, and make its indexes if MongoDB answers."""
     client = connect(app.config)
     app.extensions["mongo_db"] = client[app.config["MONGO_DBNAME"]]
-    app.extensions["mongo_indexed"] = False
     try:
-        with app.app_context():
-            get_db()
+        create_indexes(app.extensions["mongo_db"])
     except ConnectionFailure:
         app.logger.error(unreachable_message(app.config["MONGO_URI"]))

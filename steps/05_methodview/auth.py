@@ -1,35 +1,21 @@
 """Session login: register, log in, log out, and the two decorators that guard views."""
 
 import functools
-import math
 import re
 import secrets
-from datetime import UTC, datetime, timedelta
 
-import click
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    g,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
-from pymongo.errors import ConnectionFailure, DuplicateKeyError
+from bson import ObjectId
+from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
+from pymongo.errors import DuplicateKeyError
 
-from .db import get_db, uses_embedded_database
-from .errors import error_response, unreachable_message
+from .db import get_db
+from .errors import error_response
 from .passwords import check_password, hash_password, password_problem
-from .throttle import LoginThrottle, attempt_key
 
-# cli_group=None: `flask create-user`, not `flask auth create-user`.
-bp = Blueprint("auth", __name__, cli_group=None)
+bp = Blueprint("auth", __name__)
 
+# ASCII letters, digits and . - _ only: lower() then gives the one spelling a name is kept in.
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{3,32}")
-FORM_FIELDS = {"username", "password", "next"}
 # One message for an unknown user and a wrong password: which one it was is nobody's business.
 LOGIN_FAILED = "Wrong username or password."
 
@@ -62,66 +48,21 @@ def api_login_required(view):
 
 
 def load_logged_in_user():
-    """Return who is logged in, kept in g.user too: the session's token must be in the database."""
-    # Only the two decorators ask, not every request: static files and the login page never
-    # wait for the database, even when it is down.
-    token = session.get("login")
-    login = None
-    if isinstance(token, str):
-        # An expired login is refused at once: MongoDB's TTL monitor deletes it up to 60 s later.
-        query = {"_id": token, "expires_at": {"$gt": datetime.now(UTC)}}
-        login = get_db().logins.find_one(query)
-    g.user = {"_id": login["user_id"], "username": login["username"]} if login else None
-    return g.user
+    """Return who is logged in, kept in g.user too: the user whose id the session holds."""
+    user_id = session.get("user_id")
+    user = None
+    if user_id is not None:
+        # Only the _id and the username: the password hash stays in the database.
+        user = get_db().users.find_one({"_id": ObjectId(user_id)}, {"username": 1})
+    g.user = user
+    return user
 
 
 def start_session(user):
-    """Log a user in with a fresh session holding a new login token."""
-    token = secrets.token_urlsafe(32)
-    now = datetime.now(UTC)
-    lifetime = timedelta(seconds=current_app.config["LOGIN_LIFETIME_SECONDS"])
-    get_db().logins.insert_one(
-        {
-            "_id": token,
-            "user_id": user["_id"],
-            "username": user["username"],
-            "created_at": now,
-            "expires_at": now + lifetime,
-        }
-    )
+    """Log a user in: a fresh session that holds the user's id."""
     # Nothing from before the login survives it, not even a value planted by someone else.
     session.clear()
-    session["login"] = token
-
-
-def form_fields(*names):
-    """Return the named fields of a plain form post, or None if the body is anything else."""
-    form = request.form
-    # Unknown keys (username[$ne]), repeated keys and missing fields are all refused, so only
-    # plain strings ever reach a query.
-    if set(form) - FORM_FIELDS or any(len(form.getlist(key)) > 1 for key in form):
-        return None
-    values = [form.get(name) for name in names]
-    return None if None in values else values
-
-
-def canonical_username(username):
-    """Return the one spelling a username is stored and looked up in: Demo and demo are one name."""
-    # Usernames are ASCII (USERNAME_PATTERN), so lower() is exact: no Unicode case rules apply.
-    return username.lower()
-
-
-def account_problem(username, password):
-    """Return why a new account is refused, or None if it is acceptable."""
-    if not USERNAME_PATTERN.fullmatch(username):
-        return "Usernames have 3 to 32 letters, digits, dots, dashes or underscores."
-    return password_problem(password)
-
-
-def login_failed(username, next_path):
-    """Return the login form again, with the one message for every failed login."""
-    page = render_template("login.html", error=LOGIN_FAILED, username=username, next=next_path)
-    return page, 401
+    session["user_id"] = str(user["_id"])
 
 
 def safe_next(target):
@@ -144,16 +85,17 @@ def register():
     """Create an account and log it in."""
     if request.method == "GET":
         return render_template("register.html")
-    fields = form_fields("username", "password")
-    if fields is None:
-        return render_template("register.html", error="Fill in the form."), 400
-    username, password = fields
-    error = account_problem(username, password)
+    # request.form holds strings only: a JSON {"$ne": null} never reaches a query.
+    username = request.form.get("username", "")
+    password = request.form.get("password", "")
+    error = password_problem(password)
+    if not USERNAME_PATTERN.fullmatch(username):
+        error = "Usernames have 3 to 32 letters, digits, dots, dashes or underscores."
     if error:
         return render_template("register.html", error=error, username=username), 400
     rounds = current_app.config["BCRYPT_ROUNDS"]
-    password_hash = hash_password(password, rounds)
-    user = {"username": canonical_username(username), "password_hash": password_hash}
+    # Stored in lower case, so that the unique index sees Demo and demo as one name.
+    user = {"username": username.lower(), "password_hash": hash_password(password, rounds)}
     try:
         get_db().users.insert_one(user)
     except DuplicateKeyError:
@@ -169,51 +111,23 @@ def login():
     next_path = safe_next(request.values.get("next"))
     if request.method == "GET":
         return render_template("login.html", next=next_path)
-    fields = form_fields("username", "password")
-    if fields is None:
-        return render_template("login.html", error=LOGIN_FAILED, next=next_path), 400
-    username, password = fields
-    # A name no account can have is refused before it is counted or checked: it never becomes
-    # a key, so made-up names cannot fill the database; nor is it echoed back, however long.
-    if not USERNAME_PATTERN.fullmatch(username):
-        return login_failed("", next_path)
-    username = canonical_username(username)
-    throttle = current_app.extensions["login_throttle"]
-    attempts = get_db().login_attempts
-    # Per name and address: a stranger's failures never lock the real user out.
-    key = attempt_key(username, request.remote_addr)
-    # Counted before the password check, so concurrent guesses cannot all slip under the limit.
-    wait = throttle.attempt(attempts, key)
-    if wait:
-        error = f"Too many failed logins. Try again in {math.ceil(wait / 60)} minutes."
-        page = render_template("login.html", error=error, username=username, next=next_path)
-        return page, 429, {"Retry-After": str(wait)}
+    username = request.form.get("username", "").lower()
+    password = request.form.get("password", "")
     user = get_db().users.find_one({"username": username})
     # An unknown user costs a bcrypt check too, so timing does not tell who has an account.
     password_hash = user["password_hash"] if user else current_app.extensions["dummy_hash"]
     if not check_password(password, password_hash) or user is None:
-        return login_failed(username, next_path)
-    throttle.succeeded(attempts, key)
+        page = render_template("login.html", error=LOGIN_FAILED, username=username, next=next_path)
+        return page, 401
     start_session(user)
     return redirect(next_path)
 
 
 @bp.post("/logout")
 def logout():
-    """End the login for good: its token leaves the database, so a copied cookie is worthless."""
-    token = session.get("login")
-    # The cookie goes first: with the database down, the 503 still logs this browser out.
+    """Log out: the session, which says who is logged in, is emptied."""
     session.clear()
-    if isinstance(token, str):
-        get_db().logins.delete_one({"_id": token})
     return redirect(url_for("auth.login"))
-
-
-@bp.get("/logout")
-def logout_by_get():
-    """Answer 405: a link or an image must not log anyone out, only the form's POST."""
-    # Without this rule the static files' /<path:filename> would take GET /logout: a 404.
-    abort(405, valid_methods=["POST"])
 
 
 @bp.get("/api/me")
@@ -223,36 +137,7 @@ def me():
     return {"username": g.user["username"]}
 
 
-@bp.cli.command("create-user")
-@click.argument("username")
-@click.password_option()
-def create_user_command(username, password):
-    """Create an account in the database at MONGO_URI."""
-    if uses_embedded_database(current_app.config):
-        raise click.ClickException(
-            "No MONGO_URI: the embedded database lives inside the server. Log in with the demo"
-            " account or create one at /register."
-        )
-    error = account_problem(username, password)
-    if error:
-        raise click.ClickException(error)
-    username = canonical_username(username)
-    rounds = current_app.config["BCRYPT_ROUNDS"]
-    try:
-        get_db().users.insert_one(
-            {"username": username, "password_hash": hash_password(password, rounds)}
-        )
-    except DuplicateKeyError:
-        raise click.ClickException("That username is taken.") from None
-    except ConnectionFailure:
-        raise click.ClickException(unreachable_message(current_app.config["MONGO_URI"])) from None
-    click.echo(f"Created {username}.")
-
-
 def init_app(app):
-    """Register the login views, the login throttle and the dummy hash for unknown users."""
-    app.extensions["login_throttle"] = LoginThrottle(
-        app.config["LOGIN_MAX_FAILURES"], app.config["LOGIN_WINDOW_SECONDS"]
-    )
+    """Register the login views, and the dummy hash that unknown users are checked against."""
     app.extensions["dummy_hash"] = hash_password(secrets.token_hex(), app.config["BCRYPT_ROUNDS"])
     app.register_blueprint(bp)

@@ -1,4 +1,4 @@
-"""Step 04's cross_site.py: what a browser marks as another site's may read, never change."""
+"""Step 06's cross_site.py: what a browser marks as another site's may read, never change."""
 
 import pytest
 
@@ -6,7 +6,7 @@ from answers import assert_json_error, expect_status, said
 from sections import CROSS_SITE
 from support import PASSWORD, USERNAME, accounts_and_logins, site_header_cases
 
-pytestmark = [pytest.mark.steps(4, 6), pytest.mark.hardening]
+pytestmark = [pytest.mark.steps(6, 6), pytest.mark.hardening]
 
 # Every form that changes something, with valid fields, whether it needs a login first, and
 # whether it adds an account.
@@ -54,7 +54,7 @@ def test_cross_site_api_writes_are_refused_as_json(client, db, logged_in_user, h
     items_before = list(db.items.find())
     for method in ["POST", "PUT", "PATCH", "DELETE"]:
         response = client.open("/api/items/", method=method, json={"title": "t"}, headers=headers)
-        # Refused before routing: in step 04 even the methods /api/items/ does not take.
+        # Refused before routing: even the methods /api/items/ does not take (PUT, PATCH, DELETE).
         assert_json_error(response, 403, f"{method} /api/items/ from another site", CROSS_SITE)
     assert list(db.items.find()) == items_before, (
         f"another site's API writes change nothing ({CROSS_SITE})"

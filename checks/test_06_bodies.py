@@ -1,17 +1,25 @@
-"""Step 04's bodies.py and MAX_CONTENT_LENGTH: a body over 1 MiB is refused whole, never cut."""
+"""Step 06's bodies.py and MAX_CONTENT_LENGTH: a body over 1 MiB is refused whole, never cut."""
 
 import http.client
+import io
 import json
 from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from answers import said
+from answers import assert_json_error, said
 from sections import BODY_LIMIT
 from servers import STOP_TIMEOUT, serving
-from support import PASSWORD, USERNAME, WRONG_PASSWORD, accounts_and_logins, setting
+from support import (
+    PASSWORD,
+    USERNAME,
+    WRONG_PASSWORD,
+    accounts_and_logins,
+    setting,
+    store_item,
+)
 
-pytestmark = [pytest.mark.steps(4, 6), pytest.mark.hardening]
+pytestmark = [pytest.mark.steps(6, 6), pytest.mark.hardening]
 
 ONE_MIB = 1024 * 1024
 # An error page or body stays small whatever was sent: it never echoes the body back.
@@ -21,6 +29,9 @@ SMALL_ANSWER = 16 * 1024
 LONG_LOGIN_FORM = urlencode({"username": USERNAME, "password": PASSWORD, "next": "/" * 1_200_000})
 SHORT_LOGIN_FORM = urlencode({"username": USERNAME, "password": PASSWORD})
 FORM = "application/x-www-form-urlencoded"
+# An item whose title alone is 1 MiB: the whole body is a little more.
+LONG_ITEM = '{"title": "' + "x" * ONE_MIB + '"}'
+JSON = "application/json"
 
 
 def send_chunked(url, path, body, content_type, cookie=None):
@@ -39,7 +50,7 @@ def send_chunked(url, path, body, content_type, cookie=None):
 
 def test_bodies_are_limited_to_1_mib(app):
     assert setting(app, "MAX_CONTENT_LENGTH", BODY_LIMIT) == ONE_MIB, (
-        f"create_app sets MAX_CONTENT_LENGTH to 1 MiB, 1024 * 1024, from step 04 on ({BODY_LIMIT})"
+        f"create_app sets MAX_CONTENT_LENGTH to 1 MiB, 1024 * 1024 ({BODY_LIMIT})"
     )
 
 
@@ -69,6 +80,26 @@ def test_a_refused_form_shows_a_long_username_cut_short(client, db, user, path):
         f" 500 KB of it; the page has {size:,} bytes ({BODY_LIMIT})"
     )
     assert accounts_and_logins(db) == before, f"a refused form changes nothing ({BODY_LIMIT})"
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_an_item_over_1_mib_is_a_json_413(client, db, logged_in_user, chunked):
+    item_id = store_item(db, "Buy milk", owner_id=logged_in_user["_id"])
+    before = list(db.items.find())
+    targets = {"POST": "/api/items/", "PUT": f"/api/items/{item_id}"}
+    for method, url in {**targets, "PATCH": targets["PUT"]}.items():
+        body = {"data": LONG_ITEM}
+        if chunked:
+            # No Content-Length: the server ends the stream itself, and the limit counts as the
+            # body is read.
+            body = {
+                "input_stream": io.BytesIO(LONG_ITEM.encode()),
+                "environ_overrides": {"wsgi.input_terminated": True},
+            }
+        response = client.open(url, method=method, content_type=JSON, **body)
+        assert_json_error(response, 413, f"{method} {url} of an item over 1 MiB", BODY_LIMIT)
+        assert len(response.get_data()) < SMALL_ANSWER, f"the 413 is short ({BODY_LIMIT})"
+    assert list(db.items.find()) == before, f"a refused body changes nothing ({BODY_LIMIT})"
 
 
 @pytest.mark.slow
@@ -105,7 +136,7 @@ def test_a_long_chunked_item_is_refused_not_cut(app, db, user):
         status, answer, _cookie = send_chunked(
             url, "/api/items/", body, "application/json", cookie.split(";")[0]
         )
-    # Step 04's /api/items/ takes no POST, but the body is checked before routing: a 413 too.
+    # The body is checked before the view reads it, and before routing: a 413, stored nowhere.
     assert status == 413, (
         f"a chunked item over 1 MiB should be refused with 413; it answered {status}"
         f" {answer[:200]!r} ({BODY_LIMIT})"

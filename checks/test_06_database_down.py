@@ -1,11 +1,11 @@
-"""Step 04 with MongoDB down: what needs no database answers at once, logout still logs out."""
+"""Step 06 with MongoDB down: what needs no database answers at once, logout still logs out."""
 
 import pytest
 
 from answers import said, step_code
 from sections import DATABASE_DOWN
 
-pytestmark = [pytest.mark.steps(4, 6), pytest.mark.hardening]
+pytestmark = [pytest.mark.steps(6, 6), pytest.mark.hardening]
 
 # What a logged-in browser asks for that needs no database: Brunch's files and the forms.
 NO_DATABASE_NEEDED = ["/app.js", "/vendor.js", "/app.css", "/login", "/register"]
@@ -15,7 +15,7 @@ NO_DATABASE_NEEDED = ["/app.js", "/vendor.js", "/app.css", "/login", "/register"
 def logged_in_client(unreachable_app):
     """A client of the app whose MongoDB is down, with a session cookie holding a login token."""
     client = unreachable_app.test_client()
-    # Flask opens a session only with a SECRET_KEY to sign it, which step 04's create_app sets.
+    # Flask opens a session only with a SECRET_KEY to sign it, which create_app sets.
     with (
         step_code("a session cookie for the app", DATABASE_DOWN),
         client.session_transaction() as session,

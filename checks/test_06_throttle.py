@@ -1,4 +1,4 @@
-"""Step 04's throttle.py: five login attempts per name and address, counted in MongoDB."""
+"""Step 06's throttle.py: five login attempts per name and address, counted in MongoDB."""
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +21,7 @@ from support import (
     store_user,
 )
 
-pytestmark = [pytest.mark.steps(4, 6), pytest.mark.hardening]
+pytestmark = [pytest.mark.steps(6, 6), pytest.mark.hardening]
 
 STRANGER = {"REMOTE_ADDR": "10.0.0.9"}
 # The one internal the checks reach: the app's throttle, whose clock they move by hand.
@@ -110,6 +110,16 @@ def bcrypt_checks(monkeypatch):
 def attempts_of(db):
     """Every document of the login_attempts collection."""
     return list(db.login_attempts.find())
+
+
+def test_throttle_defaults_to_five_failures_per_15_minutes(default_app):
+    config = default_app.config
+    assert config.get("LOGIN_MAX_FAILURES") == 5, (
+        f"LOGIN_MAX_FAILURES defaults to 5 failed logins per name and address ({THROTTLE})"
+    )
+    assert config.get("LOGIN_WINDOW_SECONDS") == 900, (
+        f"LOGIN_WINDOW_SECONDS defaults to 15 minutes, 900 ({THROTTLE})"
+    )
 
 
 def test_throttle_blocks_until_the_window_ends(throttle, fake_clock, db):

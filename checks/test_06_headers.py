@@ -1,4 +1,4 @@
-"""Step 04's headers.py: nosniff on every answer, a policy on pages, no caching of the API."""
+"""Step 06's headers.py: nosniff on every answer, a policy on pages, no caching of the API."""
 
 import re
 
@@ -8,7 +8,7 @@ from answers import expect_status
 from sections import HEADERS
 from support import accounts_and_logins
 
-pytestmark = [pytest.mark.steps(4, 6), pytest.mark.hardening]
+pytestmark = [pytest.mark.steps(6, 6), pytest.mark.hardening]
 
 # Answers of every kind: pages, a static file, the API, an error, logged in or not.
 PATHS = ["/", "/login", "/register", "/app.js", "/api/items/", "/api/me", "/no-such-file"]

@@ -1,4 +1,4 @@
-"""Step 04's own rules for URLs that the static files' /<path:filename> would answer."""
+"""Step 06's own rules for URLs that the static files' /<path:filename> would answer."""
 
 import pytest
 
@@ -6,7 +6,7 @@ from answers import expect_status, said
 from sections import ROUTES
 from support import USERNAME, accounts_and_logins
 
-pytestmark = [pytest.mark.steps(4, 6), pytest.mark.hardening]
+pytestmark = [pytest.mark.steps(6, 6), pytest.mark.hardening]
 
 # Every spelling that the static files' /<path:filename> turns into index.html. The last is what
 # a server makes of /app.js/..%2findex.html: it decodes %2f into a slash before Flask sees it.

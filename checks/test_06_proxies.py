@@ -1,4 +1,4 @@
-"""Step 04's TRUSTED_PROXIES: behind N proxies, their X-Forwarded-* headers count; else never."""
+"""Step 06's TRUSTED_PROXIES: behind N proxies, their X-Forwarded-* headers count; else never."""
 
 import pytest
 
@@ -13,7 +13,7 @@ from support import (
     setting,
 )
 
-pytestmark = [pytest.mark.steps(4, 6), pytest.mark.hardening]
+pytestmark = [pytest.mark.steps(6, 6), pytest.mark.hardening]
 
 # What a TLS proxy in front of the app at https://shop.example sends on with a browser's form
 # post, and the Origin the browser itself sent.

@@ -796,8 +796,9 @@ def test_step05_id_attribute_switch_off_posts_the_stored_item_again(
     expect(page.locator("li.item .item-title")).to_have_text(["Buy milk"])
 
 
-@pytest.mark.steps(5, 6)
-def test_step05_emulate_http_switch_sends_a_delete_as_a_post(page, db, api_requests):
+@pytest.mark.steps(6, 6)
+@pytest.mark.hardening
+def test_step06_emulate_http_switch_sends_a_delete_as_a_post(page, db, api_requests):
     milk = registered_with_one_item(page, "Buy milk")
     item_id = milk.get_attribute("data-id")
     emulate_http = switch(page, "emulate-http")
@@ -813,7 +814,9 @@ def test_step05_emulate_http_switch_sends_a_delete_as_a_post(page, db, api_reque
         re.compile(f"^{re.escape(line)}{LINE_TIME}")
     )
     expect(row_by_id(page, item_id)).to_have_count(0)
-    assert api_requests.calls[-1] == ("POST", f"/api/items/{item_id}"), "no DELETE on the wire"
+    assert api_requests.calls[-1] == ("POST", f"/api/items/{item_id}"), (
+        f"emulateHTTP sends a POST, and no DELETE goes out ({OVERRIDE})"
+    )
     assert db.items.count_documents({}) == 0, f"the override deleted the item ({OVERRIDE})"
 
 

@@ -568,15 +568,24 @@ def test_step05_id_attribute_decides_between_post_and_put(
     assert api_requests.calls[2:] == [("GET", "/api/items/"), (method, url)], (
         f"saving a fetched item should {method} to {url} ({ID_ATTRIBUTE})"
     )
-    assert answer.status == status, "the API's answer to the save"
+    assert answer.status == status, (
+        f"the {method} of a fetched item should answer {status}, not {answer.status}: a PUT of"
+        " the item to its own URL is a 200; a POST of it, _id included, to the collection is a"
+        f' 400, {{"fields": {{"_id": "Leave it out."}}}} ({ID_ATTRIBUTE})'
+    )
     if status == 400:
         # Backbone sent the stored item as a new one, _id included. Step 05 refuses a
         # client-chosen _id, so here the pitfall ends in a 400 instead of a duplicate item.
-        assert "_id" in answer.json()["fields"], "step 05 refuses a client-chosen _id"
+        assert "_id" in answer.json().get("fields", {}), (
+            f'a POST with an _id is refused with {{"fields": {{"_id": "Leave it out."}}}}'
+            f" ({VALIDATION})"
+        )
     assert stored_items(db) == [(stored_title, False)], (
-        "the save changed the stored item, or nothing"
+        f"the PUT changes the stored item's title; the refused POST changes nothing ({VALIDATION})"
     )
-    assert db.items.find_one()["_id"] == ObjectId(item_id), "never a duplicate item"
+    assert db.items.find_one()["_id"] == ObjectId(item_id), (
+        f"never a duplicate item: the item keeps its _id, and no other is stored ({VALIDATION})"
+    )
 
 
 def registered_with_one_item(page, title):

@@ -41,6 +41,7 @@ from sections import (
     METHODVIEW_PITFALLS,
     OVERRIDE,
     PRECOMPILED_TEMPLATES,
+    STEP05_MODULES,
     VALIDATION,
 )
 from servers import serving
@@ -805,13 +806,30 @@ def test_step05_id_attribute_switch_off_posts_the_stored_item_again(
     expect(page.locator("li.item .item-title")).to_have_text(["Buy milk"])
 
 
+@pytest.mark.steps(5, 5)
+def test_step05_panel_offers_the_id_attribute_switch_only(page):
+    register(page)
+    expect(
+        switch(page, "id-attribute"),
+        f"step 05 offers the idAttribute switch ({ID_ATTRIBUTE})",
+    ).to_have_count(1)
+    expect(
+        switch(page, "emulate-http"),
+        "step 05 has no method override, so the panel offers no Backbone.emulateHTTP switch: its"
+        f' STEP_FEATURES are ["items", "login", "edit"], without "override" ({STEP05_MODULES})',
+    ).to_have_count(0)
+
+
 @pytest.mark.steps(6, 6)
 @pytest.mark.hardening
 def test_step06_emulate_http_switch_sends_a_delete_as_a_post(page, db, api_requests):
     milk = registered_with_one_item(page, "Buy milk")
     item_id = milk.get_attribute("data-id")
     emulate_http = switch(page, "emulate-http")
-    expect(emulate_http, f"off by default ({OVERRIDE})").not_to_be_checked()
+    expect(
+        emulate_http,
+        f'STEP_FEATURES has "override": the panel offers the switch, off by default ({OVERRIDE})',
+    ).not_to_be_checked()
     emulate_http.check()
     with api_answer(page, "POST") as answer:
         milk.locator(".item-delete").click()

@@ -564,7 +564,10 @@ def test_step05_id_attribute_decides_between_post_and_put(
     if status >= 400:
         console.expect_failed_request(status)
     was_new, answer = save_first_item(page, method, app_model)
-    assert was_new is not app_model, "idAttribute: '_id' is what makes a fetched item a stored one"
+    assert was_new is not app_model, (
+        "with idAttribute: '_id' a fetched item is a stored one (isNew() is false), and with"
+        f" Backbone's default id a new one ({ID_ATTRIBUTE})"
+    )
     url = "/api/items/" if method == "POST" else f"/api/items/{item_id}"
     assert api_requests.calls[2:] == [("GET", "/api/items/"), (method, url)], (
         f"saving a fetched item should {method} to {url} ({ID_ATTRIBUTE})"

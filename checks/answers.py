@@ -27,10 +27,10 @@ from sections import (
     PASSWORDS,
     STEP02_MODULES,
     STEP04_MODULES,
-    STRICT_BODIES,
     THE_LIST,
     THROTTLE,
     UNREACHABLE,
+    VALIDATION,
 )
 
 # Where a request's environ keeps what the step's code raised, for said() to name it.
@@ -61,7 +61,7 @@ SECTION_OF_MODULE = {
     "cross_site.py": CROSS_SITE,
     "bodies.py": BODY_LIMIT,
     "headers.py": HEADERS,
-    "validation.py": STRICT_BODIES,
+    "validation.py": VALIDATION,
 }
 
 

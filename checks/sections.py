@@ -42,11 +42,12 @@ VALIDATION = "WORKSHOP.md, Step 05 · Validation by hand"
 METHODVIEW_PITFALLS = (
     "WORKSHOP.md, Step 05 · The pitfalls: the login check, raw ids, and idAttribute"
 )
-# Hardening.
-STRICT_BODIES = "WORKSHOP.md, Step 05 · Hardening: strict bodies"
-PAGES = "WORKSHOP.md, Step 05 · Hardening: pages with bounds"
-OVERRIDE = "WORKSHOP.md, Step 05 · Hardening: the method override"
-CONCURRENCY = "WORKSHOP.md, Step 05 · Hardening: concurrent requests"
+PAGES = "WORKSHOP.md, Step 05 · Pages with bounds"
+
+# --- Step 06 -------------------------------------------------------------------------------------
+OVERRIDE = "WORKSHOP.md, Step 06 · The method override"
+STRICT_BODIES = "WORKSHOP.md, Step 06 · Strict bodies"
+CONCURRENCY = "WORKSHOP.md, Step 06 · Concurrent requests"
 
 # --- Step 06 -------------------------------------------------------------------------------------
 STEP06_MODULES = "WORKSHOP.md, Step 06 · What changed since step 05"

@@ -44,6 +44,7 @@ from sections import (
     METHODVIEW_PITFALLS,
     OVERRIDE,
     PRECOMPILED_TEMPLATES,
+    STEP05_MODULES,
     VALIDATION,
 )
 from servers import serving
@@ -587,20 +588,32 @@ def test_step05_id_attribute_decides_between_post_and_put(
     if status >= 400:
         console.expect_failed_request(status)
     was_new, answer = save_first_item(page, method, app_model)
-    assert was_new is not app_model, "idAttribute: '_id' is what makes a fetched item a stored one"
+    assert was_new is not app_model, (
+        "with idAttribute: '_id' a fetched item is a stored one (isNew() is false), and with"
+        f" Backbone's default id a new one ({ID_ATTRIBUTE})"
+    )
     url = "/api/items/" if method == "POST" else f"/api/items/{item_id}"
     assert api_requests.calls[2:] == [("GET", "/api/items/"), (method, url)], (
         f"saving a fetched item should {method} to {url} ({ID_ATTRIBUTE})"
     )
-    assert answer.status == status, "the API's answer to the save"
+    assert answer.status == status, (
+        f"the {method} of a fetched item should answer {status}, not {answer.status}: a PUT of"
+        " the item to its own URL is a 200; a POST of it, _id included, to the collection is a"
+        f' 400, {{"fields": {{"_id": "Leave it out."}}}} ({ID_ATTRIBUTE})'
+    )
     if status == 400:
         # Backbone sent the stored item as a new one, _id included. Step 05 refuses a
         # client-chosen _id, so here the pitfall ends in a 400 instead of a duplicate item.
-        assert "_id" in answer.json()["fields"], "step 05 refuses a client-chosen _id"
+        assert "_id" in answer.json().get("fields", {}), (
+            f'a POST with an _id is refused with {{"fields": {{"_id": "Leave it out."}}}}'
+            f" ({VALIDATION})"
+        )
     assert stored_items(db) == [(stored_title, False)], (
-        "the save changed the stored item, or nothing"
+        f"the PUT changes the stored item's title; the refused POST changes nothing ({VALIDATION})"
     )
-    assert db.items.find_one()["_id"] == ObjectId(item_id), "never a duplicate item"
+    assert db.items.find_one()["_id"] == ObjectId(item_id), (
+        f"never a duplicate item: the item keeps its _id, and no other is stored ({VALIDATION})"
+    )
 
 
 def registered_with_one_item(page, title):
@@ -819,12 +832,30 @@ def test_step05_id_attribute_switch_off_posts_the_stored_item_again(
     expect(page.locator("li.item .item-title")).to_have_text(["Buy milk"])
 
 
-@pytest.mark.steps(5, 6)
-def test_step05_emulate_http_switch_sends_a_delete_as_a_post(page, db, api_requests):
+@pytest.mark.steps(5, 5)
+def test_step05_panel_offers_the_id_attribute_switch_only(page):
+    register(page)
+    expect(
+        switch(page, "id-attribute"),
+        f"step 05 offers the idAttribute switch ({ID_ATTRIBUTE})",
+    ).to_have_count(1)
+    expect(
+        switch(page, "emulate-http"),
+        "step 05 has no method override, so the panel offers no Backbone.emulateHTTP switch: its"
+        f' STEP_FEATURES are ["items", "login", "edit"], without "override" ({STEP05_MODULES})',
+    ).to_have_count(0)
+
+
+@pytest.mark.steps(6, 6)
+@pytest.mark.hardening
+def test_step06_emulate_http_switch_sends_a_delete_as_a_post(page, db, api_requests):
     milk = registered_with_one_item(page, "Buy milk")
     item_id = milk.get_attribute("data-id")
     emulate_http = switch(page, "emulate-http")
-    expect(emulate_http, f"off by default ({OVERRIDE})").not_to_be_checked()
+    expect(
+        emulate_http,
+        f'STEP_FEATURES has "override": the panel offers the switch, off by default ({OVERRIDE})',
+    ).not_to_be_checked()
     emulate_http.check()
     with api_answer(page, "POST") as answer:
         milk.locator(".item-delete").click()
@@ -836,7 +867,9 @@ def test_step05_emulate_http_switch_sends_a_delete_as_a_post(page, db, api_reque
         re.compile(f"^{re.escape(line)}{LINE_TIME}")
     )
     expect(row_by_id(page, item_id)).to_have_count(0)
-    assert api_requests.calls[-1] == ("POST", f"/api/items/{item_id}"), "no DELETE on the wire"
+    assert api_requests.calls[-1] == ("POST", f"/api/items/{item_id}"), (
+        f"emulateHTTP sends a POST, and no DELETE goes out ({OVERRIDE})"
+    )
     assert db.items.count_documents({}) == 0, f"the override deleted the item ({OVERRIDE})"
 
 

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 
 from bson import ObjectId
-from flask import Blueprint, abort, g, request, url_for
+from flask import Blueprint, abort, g, url_for
 from flask.views import MethodView
 from pymongo import DESCENDING, ReturnDocument
 
@@ -17,8 +17,6 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 MAX_OFFSET = 1_000_000
-# What Backbone.emulateHTTP may ask for with a POST to an item.
-OVERRIDABLE_METHODS = {"PUT", "PATCH", "DELETE"}
 
 
 def item_query(item_id):
@@ -44,19 +42,6 @@ def found(item):
     return item
 
 
-@bp.before_app_request
-def refuse_override_off_item_urls():
-    """Refuse X-HTTP-Method-Override anywhere but on an item URL, where post() reads it."""
-    # A client that sends it elsewhere means something else than what it would get: a POST to
-    # the collection "with DELETE" would quietly create an item. So it is an error, not ignored.
-    if "X-HTTP-Method-Override" not in request.headers:
-        return
-    on_an_item = request.endpoint == "api.items" and request.view_args["item_id"] is not None
-    # A URL that no rule takes (no endpoint) keeps its 404 or 405.
-    if request.endpoint is not None and not on_an_item:
-        abort(400, "X-HTTP-Method-Override works only on an item: /api/items/<item_id>.")
-
-
 class ItemsAPI(MethodView):
     """GET, POST on /api/items/; GET, PUT, PATCH, DELETE on /api/items/<item_id>."""
 
@@ -77,20 +62,14 @@ class ItemsAPI(MethodView):
         return {"items": list(page.limit(limit)), "limit": limit, "offset": offset}
 
     def post(self, item_id):
-        """Create an item; on an item URL, do what X-HTTP-Method-Override asks for."""
-        if item_id is not None:
-            method = request.headers.get("X-HTTP-Method-Override", "").upper()
-            if method not in OVERRIDABLE_METHODS:
-                abort(405, valid_methods=["GET", *sorted(OVERRIDABLE_METHODS)])
-            return getattr(self, method.lower())(item_id)
+        """Create an item: only the collection's rule takes POST, so item_id is None."""
         body = json_object()
         if "_id" in body:
             refuse("Clients cannot choose an item's _id.", {"_id": "Leave it out."}, 400)
         now = datetime.now(UTC)
         item = {**item_changes(body, partial=False), "created_at": now, "updated_at": now}
         item["_id"] = get_db().items.insert_one({**item, "owner_id": g.user["_id"]}).inserted_id
-        location = url_for("api.items", item_id=str(item["_id"]))
-        return item, 201, {"Location": location}
+        return item, 201, {"Location": url_for("api.items", item_id=str(item["_id"]))}
 
     def put(self, item_id):
         """Replace the fields a client may set; Backbone's save() sends them all."""
@@ -103,10 +82,7 @@ class ItemsAPI(MethodView):
     def update(self, item_id, partial):
         """Store the changes from the body and return the item as stored."""
         query = item_query(item_id)
-        body = json_object()
-        if "_id" in body and body["_id"] != item_id:
-            refuse("The _id does not match the URL.", {"_id": "Must match the URL."}, 400)
-        changes = {**item_changes(body, partial), "updated_at": datetime.now(UTC)}
+        changes = {**item_changes(json_object(), partial), "updated_at": datetime.now(UTC)}
         item = get_db().items.find_one_and_update(
             query,
             {"$set": changes},
@@ -121,14 +97,9 @@ class ItemsAPI(MethodView):
         return "", 204
 
 
-# One view, two rules: the collection gets item_id=None. An item accepts POST only for
-# Backbone.emulateHTTP. Every method listed must exist on the class, or Flask answers 500.
+# One view, two rules. Every method a rule lists must exist on the class, or Flask answers 500.
 items_view = ItemsAPI.as_view("items")
 bp.add_url_rule(
     "/items/", defaults={"item_id": None}, view_func=items_view, methods=["GET", "POST"]
 )
-bp.add_url_rule(
-    "/items/<item_id>",
-    view_func=items_view,
-    methods=["GET", "PUT", "PATCH", "DELETE", "POST"],
-)
+bp.add_url_rule("/items/<item_id>", view_func=items_view, methods=["GET", "PUT", "PATCH", "DELETE"])

@@ -89,8 +89,7 @@ class ItemsAPI(MethodView):
         now = datetime.now(UTC)
         item = {**item_changes(body, partial=False), "created_at": now, "updated_at": now}
         item["_id"] = get_db().items.insert_one({**item, "owner_id": g.user["_id"]}).inserted_id
-        location = url_for("api.items", item_id=str(item["_id"]))
-        return item, 201, {"Location": location}
+        return item, 201, {"Location": url_for("api.items", item_id=str(item["_id"]))}
 
     def put(self, item_id):
         """Replace the fields a client may set; Backbone's save() sends them all."""
@@ -121,8 +120,8 @@ class ItemsAPI(MethodView):
         return "", 204
 
 
-# One view, two rules: the collection gets item_id=None. An item accepts POST only for
-# Backbone.emulateHTTP. Every method listed must exist on the class, or Flask answers 500.
+# One view, two rules. An item's rule takes POST too, for Backbone.emulateHTTP only. Every
+# method a rule lists must exist on the class, or Flask answers 500.
 items_view = ItemsAPI.as_view("items")
 bp.add_url_rule(
     "/items/", defaults={"item_id": None}, view_func=items_view, methods=["GET", "POST"]

@@ -19,8 +19,9 @@ FRONTEND_PUBLIC = Path(__file__).resolve().parents[2] / "frontend" / "public"
 
 STEP_NUMBER = "06"
 STEP_TITLE = "Production: what a deployment needs"
-# What the page may offer: the user's own items to list, add, edit and delete, after a login.
-STEP_FEATURES = ["items", "login", "edit"]
+# What the page may offer: the user's own items to list, add, edit and delete, after a login,
+# and the method override that Backbone.emulateHTTP needs.
+STEP_FEATURES = ["items", "login", "edit", "override"]
 # Why a server that is not `flask run` (gunicorn, ...) refuses to start without SECRET_KEY.
 SECRET_KEY_MISSING = (
     "SECRET_KEY is not set: each worker would sign logins with a random key of its own. Set it"

@@ -42,13 +42,8 @@ def json_object():
 
 def is_text(value):
     """Tell whether value is a string BSON can store: JSON allows lone surrogates, UTF-8 not."""
-    if not isinstance(value, str):
-        return False
-    try:
-        value.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
+    # What UTF-8 cannot encode, a lone surrogate such as "\ud800", errors="ignore" leaves out.
+    return isinstance(value, str) and value.encode(errors="ignore").decode() == value
 
 
 def refuse_unknown_fields(unknown):

@@ -30,7 +30,7 @@ module.exports = [
   {
     name: 'emulate-http',
     label: 'Backbone.emulateHTTP',
-    feature: 'edit',
+    feature: 'override',
     correct: false,
     isOn: () => Backbone.emulateHTTP,
     turn(on) {

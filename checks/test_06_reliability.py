@@ -1,4 +1,4 @@
-"""Step 05 under load and under random input: a real threaded server, and Hypothesis."""
+"""Step 06 under load and under random input: a real threaded server, and Hypothesis."""
 
 import http.cookiejar
 import json
@@ -23,7 +23,7 @@ from sections import CONCURRENCY, STRICT_BODIES
 from servers import serving
 from support import AuthActions, create_item, store_item
 
-pytestmark = [pytest.mark.steps(5, 6), pytest.mark.hardening]
+pytestmark = [pytest.mark.steps(6, 6), pytest.mark.hardening]
 
 COLLECTION = "/api/items/"
 # Concurrent browsers, and the writes each of them makes.

@@ -1,0 +1,41 @@
+"""Step 06: no item changes from other sites, whatever the method, the override's included."""
+
+import pytest
+
+from answers import assert_json_error, expect_status
+from item_requests import REQUESTS, WRITES, arrange_item, items_in, send, stored
+from sections import CROSS_SITE
+from support import create_item, site_header_cases
+
+pytestmark = [pytest.mark.steps(6, 6), pytest.mark.hardening]
+
+
+@pytest.fixture
+def item(db, logged_in_user):
+    """The learner, logged in, with one item made LONG_AGO; another user has an item too."""
+    return arrange_item(db, logged_in_user)
+
+
+@pytest.mark.parametrize(("headers", "own_site"), site_header_cases())
+def test_writes_work_from_the_own_site_only(client, db, item, headers, own_site):
+    for name in WRITES:
+        if not own_site:
+            before = items_in(db)
+            response = send(client, name, item["_id"], **headers)
+            assert_json_error(response, 403, f"{name}, cross-site", CROSS_SITE)
+            assert items_in(db) == before, (
+                f"{name} from another site changes nothing ({CROSS_SITE})"
+            )
+            continue
+        target = create_item(client, CROSS_SITE, title="target")
+        count = len(items_in(db))
+        response = send(client, name, target["_id"], **headers)
+        status = REQUESTS[name][2]
+        expect_status(response, status, f"{name} from the step's own site", CROSS_SITE)
+        assert len(items_in(db)) == count + {201: 1, 200: 0, 204: -1}[status], (
+            f"{name} from the step's own site does its work ({CROSS_SITE})"
+        )
+        if status == 200:
+            assert stored(db, target["_id"])["title"] == "new", (
+                f"{name} from the step's own site changes the item ({CROSS_SITE})"
+            )

@@ -1,7 +1,6 @@
-"""make watch: a learner's step is checked again within seconds of a save."""
+"""make watch: a learner's step is checked again after each save."""
 
 import shutil
-import time
 
 import pytest
 
@@ -9,22 +8,19 @@ from servers import STOP_TIMEOUT, started
 from support import ROOT
 from watch import main
 
-# Seconds from a save to the report it brings: watchfiles sees a save within a tenth of a
-# second and learner mode checks a step 03 copy in about 3 s; the rest is for a busy machine.
-SAVE_TO_REPORT = 15
-# Seconds to wait for that report at all, so that a slow one fails with its figure.
+# Seconds to wait for the report a save brings: a few on a quiet machine (bench/checks_time.py
+# measures it), the rest for a busy one.
 REPORT_TIMEOUT = 60
 
 
 @pytest.mark.slow
-def test_watch_checks_the_step_again_soon_after_a_save(tmp_path):
+def test_watch_checks_the_step_again_after_a_save(tmp_path):
     # A learner who copied step 02 as 03 and has not written the encoder yet.
     folder = shutil.copytree(ROOT / "steps" / "02_jsonify", tmp_path / "03_encoder")
     with started(["make", "watch", f"DIR={folder}"], cwd=ROOT) as watching:
         watching.wait_for_output(r"^03_encoder +not yet +technique \d+/\d+ · hardening")
         watching.wait_for_output(r"^ +first to fix: test_encoder_writes_mongo_types: ")
         # The finished step saved: its encoder, and the app and API that use it.
-        saved = time.monotonic()
         shutil.copytree(
             ROOT / "steps" / "03_encoder",
             folder,
@@ -34,12 +30,8 @@ def test_watch_checks_the_step_again_soon_after_a_save(tmp_path):
         watching.wait_for_output(
             r"^03_encoder +done +technique (\d+)/\1 · hardening (\d+)/\2$", REPORT_TIMEOUT
         )
-        seconds = time.monotonic() - saved
         output = watching.stdout()
     assert "03_encoder changed (" in output, f"a line says why it checks again:\n{output}"
-    assert seconds <= SAVE_TO_REPORT, (
-        f"make watch reported {seconds:.1f} s after the save; within {SAVE_TO_REPORT} s expected"
-    )
 
 
 @pytest.mark.slow

@@ -5,6 +5,7 @@ A check says which steps it applies to with ``@pytest.mark.steps(first, last)``.
 """
 
 import os
+import re
 from pathlib import Path
 
 import bcrypt
@@ -104,6 +105,17 @@ def pytest_configure(config):
     # With pytest-xdist, the main process counts what its workers report.
     if not hasattr(config, "workerinput") and not config.pluginmanager.has_plugin(PLUGIN_NAME):
         config.pluginmanager.register(LearnerTally(own), PLUGIN_NAME)
+
+
+def pytest_ignore_collect(collection_path, config):
+    """In learner mode, leave later steps' check files unread: none of their checks applies."""
+    own = config.getoption("--step-dir")
+    later = re.fullmatch(r"test_(\d\d)_\w+\.py", collection_path.name)
+    if not own or not later or int(later[1]) <= step_number(Path(own)):
+        return None
+    # A file named on the command line is read, to say why it does not apply (selection.py).
+    named = {(config.invocation_params.dir / arg.split("::")[0]).resolve() for arg in config.args}
+    return collection_path.resolve() not in named or None
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -62,3 +62,6 @@ COUNT_EXERCISE = "WORKSHOP.md, Step 02 · Exercises"
 MORE_TYPES_EXERCISE = "WORKSHOP.md, Step 03 · Exercises"
 LOGOUT_EVERYWHERE_EXERCISE = "WORKSHOP.md, Step 04 · Exercises"
 DONE_FILTER_EXERCISE = "WORKSHOP.md, Step 05 · Exercises"
+
+# --- Step 06: one client cannot stall the site (issue 20) ---------------------------------------
+OWN_HOSTS = "WORKSHOP.md, Step 06 · Only our own host names"

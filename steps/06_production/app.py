@@ -36,6 +36,8 @@ TRUSTED_PROXIES_INVALID = (
     "TRUSTED_PROXIES must be a whole number, 0 or more: how many proxies stand in front."
     " Set it to 1 behind one proxy, or unset it."
 )
+# The Host names a browser may use to reach the app when TRUSTED_HOSTS does not say.
+LOOPBACK_HOSTS = ["127.0.0.1", "localhost"]
 WORKER_BOOT_ERROR = 3
 
 
@@ -45,6 +47,11 @@ def refuse_to_start(reason):
     # Status 3 is how a gunicorn worker says that it cannot boot: gunicorn then stops,
     # rather than starting new workers that would fail alike.
     raise SystemExit(WORKER_BOOT_ERROR)
+
+
+def host_names(text):
+    """Return the names in a comma-separated list such as "shop.example, www.shop.example"."""
+    return [name.strip() for name in text.split(",") if name.strip()]
 
 
 def create_app(test_config=None):
@@ -84,6 +91,9 @@ def create_app(test_config=None):
         # How many reverse proxies stand in front (TRUSTED_PROXIES=1 behind one): their
         # X-Forwarded-For, X-Forwarded-Proto and X-Forwarded-Host then count.
         TRUSTED_PROXIES=int(trusted_proxies),
+        # Flask's own setting: a request for any other Host is a 400. Without it, a page at
+        # rebind.evil.example whose name now points at 127.0.0.1 would be this site to the app.
+        TRUSTED_HOSTS=host_names(os.environ.get("TRUSTED_HOSTS", "")) or LOOPBACK_HOSTS,
     )
     app.config.from_mapping(settings)
     trusted = app.config["TRUSTED_PROXIES"]

@@ -64,4 +64,5 @@ LOGOUT_EVERYWHERE_EXERCISE = "WORKSHOP.md, Step 04 · Exercises"
 DONE_FILTER_EXERCISE = "WORKSHOP.md, Step 05 · Exercises"
 
 # --- Step 06: one client cannot stall the site (issue 20) ---------------------------------------
+PASSWORD_BUDGET = "WORKSHOP.md, Step 06 · A budget of password work per address"
 OWN_HOSTS = "WORKSHOP.md, Step 06 · Only our own host names"

@@ -31,15 +31,18 @@ def create_indexes(db):
     """Create the indexes the app relies on, unless they exist; return their names."""
     # The database itself keeps usernames unique, even between two racing requests.
     username = db.users.create_index("username", unique=True)
-    # TTL indexes: MongoDB deletes a login attempt or a login once its expires_at has passed
-    # (expireAfterSeconds=0), so neither collection grows without bound.
+    # TTL indexes: MongoDB deletes a login attempt, an address's count of password tries or a
+    # login once its expires_at has passed (expireAfterSeconds=0), so none of the three
+    # collections grows without bound.
     attempts = db.login_attempts.create_index("expires_at", expireAfterSeconds=0)
+    tries = db.password_tries.create_index("expires_at", expireAfterSeconds=0)
     logins = db.logins.create_index("expires_at", expireAfterSeconds=0)
     # Each list page is one user's items, newest first: the index serves exactly that.
     page = db.items.create_index([("owner_id", 1), ("created_at", -1), ("_id", -1)])
     return [
         f"users.{username}",
         f"login_attempts.{attempts}",
+        f"password_tries.{tries}",
         f"logins.{logins}",
         f"items.{page}",
     ]

@@ -65,4 +65,5 @@ DONE_FILTER_EXERCISE = "WORKSHOP.md, Step 05 · Exercises"
 
 # --- Step 06: one client cannot stall the site (issue 20) ---------------------------------------
 PASSWORD_BUDGET = "WORKSHOP.md, Step 06 · A budget of password work per address"
+HUNG_DATABASE = "WORKSHOP.md, Step 06 · A database that hangs"
 OWN_HOSTS = "WORKSHOP.md, Step 06 · Only our own host names"

@@ -89,6 +89,7 @@ def create_app(test_config=None):
         MONGO_URI=os.environ.get("MONGO_URI", ""),
         # A database per step on one server (workshop_02, ...): steps never see each other's data.
         MONGO_DBNAME=os.environ.get("MONGO_DBNAME", f"workshop_{STEP_NUMBER}"),
+        # Every call to MongoDB gives up after this long: a server that hangs is a 503 in 2 s.
         MONGO_TIMEOUT_MS=2000,
         # Tests pass their own client here instead of patching anything.
         MONGO_CLIENT=None,

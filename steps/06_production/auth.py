@@ -18,10 +18,10 @@ from flask import (
     session,
     url_for,
 )
-from pymongo.errors import ConnectionFailure, DuplicateKeyError
+from pymongo.errors import DuplicateKeyError
 
 from .db import get_db, uses_embedded_database
-from .errors import error_response, unreachable_message
+from .errors import NO_ANSWER, error_response, unreachable_message
 from .passwords import check_password, hash_password, password_problem
 from .throttle import LoginThrottle, address_key, attempt_key
 
@@ -279,7 +279,7 @@ def create_user_command(username, password):
         )
     except DuplicateKeyError:
         raise click.ClickException(USERNAME_TAKEN) from None
-    except ConnectionFailure:
+    except NO_ANSWER:
         raise click.ClickException(unreachable_message(current_app.config["MONGO_URI"])) from None
     click.echo(f"Created {username}.")
 

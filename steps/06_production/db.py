@@ -3,9 +3,8 @@
 import mongomock
 import pymongo
 from flask import current_app
-from pymongo.errors import ConnectionFailure
 
-from .errors import unreachable_message
+from .errors import NO_ANSWER, unreachable_message
 
 
 def uses_embedded_database(config):
@@ -21,9 +20,12 @@ def connect(config):
     if config["MONGO_CLIENT"] is not None:
         return config["MONGO_CLIENT"]
     # tz_aware: datetimes come back in UTC with their offset. The short server selection
-    # timeout turns a dead server into a clear error within seconds instead of a 30 s hang.
+    # timeout turns a dead server into a clear error within seconds instead of a 30 s hang;
+    # timeoutMS does the same for a server that hangs (stopped, swapping, a network that
+    # drops packets): every operation, whatever it waits for, gives up after that long.
+    timeout = config["MONGO_TIMEOUT_MS"]
     return pymongo.MongoClient(
-        config["MONGO_URI"], tz_aware=True, serverSelectionTimeoutMS=config["MONGO_TIMEOUT_MS"]
+        config["MONGO_URI"], tz_aware=True, serverSelectionTimeoutMS=timeout, timeoutMS=timeout
     )
 
 
@@ -68,5 +70,5 @@ def init_app(app):
     try:
         with app.app_context():
             get_db()
-    except ConnectionFailure:
+    except NO_ANSWER:
         app.logger.error(unreachable_message(app.config["MONGO_URI"]))

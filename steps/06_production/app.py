@@ -31,6 +31,13 @@ MONGO_URI_MISSING = (
     "MONGO_URI is not set: each worker would use an embedded database of its own, with the"
     " public demo account. Set it in the environment: MONGO_URI=mongodb://host:27017/"
 )
+# Why any server, `flask run` too, refuses a SECRET_KEY that a computer could guess.
+MIN_SECRET_KEY_LENGTH = 32
+SECRET_KEY_TOO_SHORT = (
+    f"SECRET_KEY is too short: it needs {MIN_SECRET_KEY_LENGTH} characters or more, not counting"
+    " spaces, or a guess can sign anyone's login. Make one with"
+    " SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex())')"
+)
 # Why any server, `flask run` too, refuses a TRUSTED_PROXIES that is not a count.
 TRUSTED_PROXIES_INVALID = (
     "TRUSTED_PROXIES must be a whole number, 0 or more: how many proxies stand in front."
@@ -60,8 +67,8 @@ def create_app(test_config=None):
     public = settings["FRONTEND_PUBLIC"]
     # static_url_path="" serves app.js and app.css at the site root, where index.html links them.
     app = Flask(__name__, static_folder=public, static_url_path="")
-    # An env file that leaves a setting blank (SECRET_KEY=) means it is not set.
-    secret_key = os.environ.get("SECRET_KEY") or None
+    # An env file that leaves a setting blank (SECRET_KEY=, or spaces) means it is not set.
+    secret_key = os.environ.get("SECRET_KEY", "").strip() or None
     trusted_proxies = os.environ.get("TRUSTED_PROXIES") or "0"
     # int() alone would take -1 (then a 500 on X-Forwarded-For) and end "abc" in a traceback.
     if not trusted_proxies.isdecimal():
@@ -117,6 +124,8 @@ def create_app(test_config=None):
         refuse_to_start(SECRET_KEY_MISSING)
     if real_server and not app.config["MONGO_URI"]:
         refuse_to_start(MONGO_URI_MISSING)
+    if secret_key is not None and len(secret_key) < MIN_SECRET_KEY_LENGTH:
+        refuse_to_start(SECRET_KEY_TOO_SHORT)
     if secret_key is None:
         app.logger.warning("SECRET_KEY is not set: a random one is used; logins end on restart.")
     db.init_app(app)

@@ -64,8 +64,10 @@ LOGOUT_EVERYWHERE_EXERCISE = "WORKSHOP.md, Step 04 · Exercises"
 DONE_FILTER_EXERCISE = "WORKSHOP.md, Step 05 · Exercises"
 
 # --- Step 06: one client cannot stall the site (issue 20) ---------------------------------------
+SERVE_RECIPE = "WORKSHOP.md, Step 06 · One command: make serve"
 PASSWORD_BUDGET = "WORKSHOP.md, Step 06 · A budget of password work per address"
 HUNG_DATABASE = "WORKSHOP.md, Step 06 · A database that hangs"
+SLOW_CLIENTS = "WORKSHOP.md, Step 06 · Slow clients hold a thread, not the site"
 OWN_HOSTS = "WORKSHOP.md, Step 06 · Only our own host names"
 NOT_CACHED = "WORKSHOP.md, Step 06 · Pages that show the user are not cached"
 LONG_SECRET_KEY = "WORKSHOP.md, Step 06 · A secret key long enough to be secret"

@@ -34,7 +34,7 @@ FORM = "application/x-www-form-urlencoded"
 # The red team's flood: 16 clients at one address, for as long as it takes the budget to run out
 # and then at least FLOOD_AFTER_BUDGET seconds more, never longer than FLOOD_AT_MOST.
 FLOOD_CLIENTS = 16
-FLOOD_AFTER_BUDGET = 3
+FLOOD_AFTER_BUDGET = 2
 FLOOD_AT_MOST = 40
 # What the logged-in user's GET /api/me may take meanwhile (25 ms with no flood; 1.9 to 3.1 s
 # under it before step 06 had a budget and threads): seconds, and how often it is asked.
@@ -51,7 +51,7 @@ HUNG_REQUESTS = 6
 RECOVERY_AT_MOST = 30
 # Slow clients: three bodies dripped at one byte a second, for this many seconds.
 DRIPPERS = 3
-DRIP_SECONDS = 4
+DRIP_SECONDS = 3
 
 
 @dataclass

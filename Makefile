@@ -1,4 +1,4 @@
-# Set-up, run and checks in one command each: `make run`, `make test`.
+# Set-up, run, serve and checks in one command each: `make run`, `make serve`, `make test`.
 # Without make, see README.md for the plain commands these run.
 
 PYTHON ?= python3
@@ -7,10 +7,12 @@ BIN := $(VENV)/bin
 # The newest step unless STEP=NN picks another (make run STEP=02).
 STEP ?= $(patsubst steps/%,%,$(firstword $(subst _, ,$(lastword $(sort $(wildcard steps/[0-9][0-9]_*))))))
 STEP_DIR := $(firstword $(wildcard steps/$(STEP)_*))
-PORT ?= 5000
+# make run serves on 5000, make serve on 8000, unless PORT=NNNN says (PORT=0: a free port).
+RUN_PORT = $(or $(PORT),5000)
+SERVE_PORT = $(or $(PORT),8000)
 FRONTEND_SOURCES := $(shell find frontend/app frontend/vendor frontend/plugins -type f 2>/dev/null) frontend/brunch-config.js
 
-.PHONY: setup run test lint format frontend diff progress watch bench screenshots clean mongo
+.PHONY: setup run serve test lint format frontend diff progress watch bench screenshots clean mongo
 
 setup: $(VENV)/.installed frontend
 
@@ -35,8 +37,22 @@ frontend/public/index.html: frontend/node_modules/.package-lock.json $(FRONTEND_
 
 run: setup
 	@test -n "$(STEP_DIR)" || { echo "No step folder steps/$(STEP)_*"; exit 1; }
-	@echo "Starting $(STEP_DIR): open http://127.0.0.1:$(PORT) (Ctrl+C stops it)"
-	$(BIN)/flask --app $(STEP_DIR)/app.py run --port $(PORT)
+	@echo "Starting $(STEP_DIR): open http://127.0.0.1:$(RUN_PORT) (Ctrl+C stops it)"
+	$(BIN)/flask --app $(STEP_DIR)/app.py run --port $(RUN_PORT)
+
+# The production recipe: gunicorn on 127.0.0.1:8000, for the HTTPS proxy in front. Settings come
+# from the environment: MONGO_URI and SECRET_KEY (required), TRUSTED_PROXIES, TRUSTED_HOSTS.
+# 3 processes of 16 threads: a request that waits (for MongoDB, for a slow client's body) holds
+# one thread, not a whole process. The access log goes to the output; gunicorn 27 would make a
+# control socket in the home folder, which two servers would share: none. --check-config makes
+# the app once before any worker starts: a missing setting is one line, not one per worker.
+GUNICORN = $(BIN)/gunicorn --chdir steps --bind 127.0.0.1:$(SERVE_PORT) --workers 3 \
+	--worker-class gthread --threads 16 --access-logfile - --no-control-socket \
+	'$(notdir $(STEP_DIR)).app:create_app()'
+serve: setup
+	@test -n "$(STEP_DIR)" || { echo "No step folder steps/$(STEP)_*"; exit 1; }
+	@$(GUNICORN) --check-config
+	$(GUNICORN)
 
 # The checks on mongomock, then the non-browser ones once more on a fresh SecantusDB server: the
 # same code on a real MongoDB protocol (the learner probe, which only re-runs checks, once is

@@ -188,7 +188,7 @@ def pytest_unconfigure(config):
 def no_settings_from_the_environment():
     """The steps read settings from the environment (SECRET_KEY, ...): yours must not count here."""
     with pytest.MonkeyPatch.context() as patch:
-        for name in ["SECRET_KEY", "MONGO_URI", "TRUSTED_PROXIES"]:
+        for name in ["SECRET_KEY", "MONGO_URI", "TRUSTED_PROXIES", "TRUSTED_HOSTS"]:
             patch.delenv(name, raising=False)
         yield
 

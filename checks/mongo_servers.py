@@ -63,6 +63,17 @@ def secantus_server(port=0, storage_path=None):
     Its data goes to storage_path, or to a temporary folder removed afterwards, even when the
     server had to be killed. Stopping it is SIGTERM, then SIGKILL, and it is always reaped.
     """
+    with secantus_process(port, storage_path) as (uri, _server):
+        yield uri
+
+
+@contextmanager
+def secantus_process(port=0, storage_path=None):
+    """Start a SecantusDB server as secantus_server does; yield its URI and its process.
+
+    The process is a servers.Started, in a process group of its own: a check can stop it with
+    SIGSTOP (a server that hangs rather than dies) and go on with SIGCONT.
+    """
     with tempfile.TemporaryDirectory(prefix="secantus-") as folder:
         # An empty configuration file of its own: no secantusd.toml lying around applies.
         config = Path(folder) / "secantusd.toml"
@@ -78,7 +89,7 @@ def secantus_server(port=0, storage_path=None):
             chosen = server.wait_for_output(LISTENING, START_TIMEOUT).group(1)
             uri = f"mongodb://127.0.0.1:{chosen}/"
             server.wait_for(lambda: answers(uri), f"answering at {uri}")
-            yield uri
+            yield uri, server
 
 
 @contextmanager

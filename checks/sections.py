@@ -45,11 +45,6 @@ METHODVIEW_PITFALLS = (
 PAGES = "WORKSHOP.md, Step 05 · Pages with bounds"
 
 # --- Step 06 -------------------------------------------------------------------------------------
-OVERRIDE = "WORKSHOP.md, Step 06 · The method override"
-STRICT_BODIES = "WORKSHOP.md, Step 06 · Strict bodies"
-CONCURRENCY = "WORKSHOP.md, Step 06 · Concurrent requests"
-
-# --- Step 06 -------------------------------------------------------------------------------------
 STEP06_MODULES = "WORKSHOP.md, Step 06 · What changed since step 05"
 # Hardening, taught in step 06 and checked there only.
 LOGOUT = "WORKSHOP.md, Step 06 · A session that logout really ends"
@@ -66,6 +61,16 @@ SECRET_KEY = "WORKSHOP.md, Step 06 · A secret key from the environment"
 REFUSE_TO_START = "WORKSHOP.md, Step 06 · Refusing to start without SECRET_KEY or MONGO_URI"
 COMMAND_LINE = "WORKSHOP.md, Step 06 · Accounts from the command line"
 PROXIES = "WORKSHOP.md, Step 06 · Behind a proxy"
+OVERRIDE = "WORKSHOP.md, Step 06 · The method override"
+STRICT_BODIES = "WORKSHOP.md, Step 06 · Strict bodies"
+CONCURRENCY = "WORKSHOP.md, Step 06 · Concurrent requests"
+SERVE_RECIPE = "WORKSHOP.md, Step 06 · One command: make serve"
+PASSWORD_BUDGET = "WORKSHOP.md, Step 06 · A budget of password work per address"
+HUNG_DATABASE = "WORKSHOP.md, Step 06 · A database that hangs"
+SLOW_CLIENTS = "WORKSHOP.md, Step 06 · Slow clients hold a thread, not the site"
+OWN_HOSTS = "WORKSHOP.md, Step 06 · Only our own host names"
+NOT_CACHED = "WORKSHOP.md, Step 06 · Pages that show the user are not cached"
+LONG_SECRET_KEY = "WORKSHOP.md, Step 06 · A secret key long enough to be secret"
 
 # --- Extension exercises -------------------------------------------------------------------------
 COUNT_EXERCISE = "WORKSHOP.md, Step 02 · Exercises"

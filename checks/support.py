@@ -91,6 +91,13 @@ INTERNALS = {'app.extensions["login_throttle"].clock': 6}
 # Accounts and logins come with step 04.
 FIRST_STEP_WITH_LOGINS = 4
 
+# Step 06's settings for availability: the host names it answers to, the password budget.
+CONFIG_KEYS |= {
+    "TRUSTED_HOSTS": 6,
+    "PASSWORD_TRIES_PER_ADDRESS": 6,
+    "PASSWORD_TRIES_WINDOW_SECONDS": 6,
+}
+
 # Where a browser says a form post or a fetch comes from, and whether that is the step's own
 # site (http://localhost in the test client): its Sec-Fetch-Site header ("none": the user typed
 # the address), and its Origin header.

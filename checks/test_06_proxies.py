@@ -54,7 +54,9 @@ def test_a_trusted_proxies_that_is_not_a_count_refuses_to_start(
 
 @pytest.mark.parametrize("proxies", [1, 0], ids=["trusted-proxy", "no-proxy"])
 def test_a_form_through_a_tls_proxy_works_only_with_the_proxy_trusted(make_app, proxies):
-    app = make_app(TRUSTED_PROXIES=proxies)
+    # The site's name is one the app answers to (TRUSTED_HOSTS, which step 06 sets): a proxy
+    # in front forwards it, and a deployment lists it.
+    app = make_app(TRUSTED_PROXIES=proxies, TRUSTED_HOSTS=["localhost", "shop.example"])
     client, db = app.test_client(), database(app)
     before = accounts_and_logins(db)
     response = client.post("/register", data=NEWCOMER, headers=BEHIND_TLS_PROXY)

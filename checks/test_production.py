@@ -1,4 +1,4 @@
-"""Going to production: step 06 under gunicorn, several workers sharing one real MongoDB."""
+"""Going to production: make serve, gunicorn's workers sharing one real MongoDB."""
 
 import contextlib
 import http.client
@@ -6,31 +6,24 @@ import json
 import os
 import re
 import secrets
-import shlex
-import sys
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
 from mongo_servers import real_server_only
-from sections import THROTTLE
-from servers import STOP_TIMEOUT, http_status, run, started
+from sections import SERVE_RECIPE, THROTTLE
+from servers import MAKE_SERVE, SERVE_WORKERS, STOP_TIMEOUT, make_serve, run
 from support import PASSWORD, ROOT, USERNAME
 
 pytestmark = pytest.mark.steps(6, 6)
 
 PRODUCTION = "WORKSHOP.md, Step 06 · Going to production"
-# The command WORKSHOP.md shows; the check lets it take a free port instead of 8000.
-GUNICORN = "gunicorn --chdir steps -w 3 -b 127.0.0.1:8000 '06_production.app:create_app()'"
-WORKERS = 3
-# On top of it: an access log that names the worker (its process id) behind every answer, and
-# no control socket in the home folder (gunicorn 27 makes one there unless told not to).
-WATCHING = ["--access-logfile", "-", "--access-logformat", '%(p)s %(s)s "%(r)s"']
-WATCHING += ["--no-control-socket"]
+# On top of make serve's access log: a format that names the worker (its process id) behind
+# every answer. gunicorn reads extra settings from GUNICORN_CMD_ARGS.
+WATCHING = """--access-logformat '%(p)s %(s)s "%(r)s"'"""
 READS = 30
-# Requests at once: more than one worker must answer, and each sync worker takes one at a time.
+# Requests at once: more than one worker must answer them.
 AT_ONCE = 6
 
 
@@ -62,27 +55,17 @@ class Visitor:
         return self.send("POST", path, urlencode(fields), "application/x-www-form-urlencoded")
 
 
-def production_command(port):
-    """WORKSHOP.md's gunicorn command on another port, from .venv/bin, with the access log."""
-    words = shlex.split(GUNICORN.replace("127.0.0.1:8000", f"127.0.0.1:{port}"))
-    return [str(Path(sys.executable).parent / words[0]), *words[1:], *WATCHING]
-
-
 def production_environment(mongo_uri):
     """The environment of a deployment: a SECRET_KEY and the real server's MONGO_URI."""
     # os.environ names the check's database in MONGO_DBNAME (the mongo_client fixture).
-    return {**os.environ, "SECRET_KEY": secrets.token_hex(32), "MONGO_URI": mongo_uri}
+    environment = {**os.environ, "SECRET_KEY": secrets.token_hex(32), "MONGO_URI": mongo_uri}
+    return {**environment, "GUNICORN_CMD_ARGS": WATCHING}
 
 
 @contextlib.contextmanager
 def serving_gunicorn(environment):
-    """Run WORKSHOP.md's gunicorn command until its workers answer; yield it and its port."""
-    with started(production_command(0), cwd=ROOT, env=environment) as server:
-        port = server.wait_for_output(r"Listening at: http://127\.0\.0\.1:(\d+)").group(1)
-        server.wait_for(
-            lambda: server.output().count("Booting worker") >= WORKERS, f"{WORKERS} workers"
-        )
-        server.wait_for(lambda: http_status(port, "/login") == 200, "answering /login")
+    """Run make serve until its workers answer; yield it and its port."""
+    with make_serve(environment, ROOT) as (server, port):
         yield server, port
 
 
@@ -99,8 +82,8 @@ def answers_by_worker(log):
 @pytest.mark.slow
 def test_gunicorn_workers_share_logins_and_items_through_mongodb(mongo_server, mongo_client):
     real_server_only(mongo_server)
-    assert GUNICORN in (ROOT / "WORKSHOP.md").read_text(), (
-        f"WORKSHOP.md shows the gunicorn command this check runs: {GUNICORN} ({PRODUCTION})"
+    assert "\nserve:" in (ROOT / "Makefile").read_text(), (
+        f"the Makefile has make serve, the production recipe this check runs ({SERVE_RECIPE})"
     )
     with serving_gunicorn(production_environment(mongo_server)) as (server, port):
         visitor = Visitor(port)
@@ -125,27 +108,34 @@ def test_gunicorn_workers_share_logins_and_items_through_mongodb(mongo_server, m
             f" {body}. Set SECRET_KEY and MONGO_URI for all workers ({PRODUCTION})"
         )
     workers = {pid for pid, _status in answers_by_worker(log).values()}
-    assert len(workers) > 1, f"more than one worker answered the {READS} reads: {workers}"
+    assert len(workers) > 1, (
+        f"more than one of the {SERVE_WORKERS} workers answered the {READS} reads: {workers}"
+    )
     assert "Embedded database" not in log, "the workers use MONGO_URI, not an embedded database"
     assert "SECRET_KEY is not set" not in log, "the workers use SECRET_KEY from the environment"
 
 
 def assert_gunicorn_refuses_without(setting, environment):
-    """WORKSHOP.md's gunicorn command stops; each worker says in one line that setting is unset."""
+    """make serve stops before any worker starts, saying in one line that setting is unset."""
+    assert_make_serve_refuses(f"without {setting}", f"{setting} is not set", environment)
+
+
+def assert_make_serve_refuses(why, first_words, environment):
+    """make serve stops before any worker starts, in one line that starts with first_words."""
     environment.pop("FLASK_RUN_FROM_CLI", None)
-    result = run(production_command(0), cwd=ROOT, env=environment, timeout=STOP_TIMEOUT * 6)
-    said_why = [line for line in result.stderr.splitlines() if setting in line]
+    result = run(MAKE_SERVE, cwd=ROOT, env=environment, timeout=STOP_TIMEOUT * 6)
+    # make's own last line, "make: *** [Makefile:NN: serve] Error 3", is not the app's.
+    said = [line for line in result.stderr.splitlines() if not re.match(r"make(\[\d+\])?: ", line)]
     assert result.returncode != 0, (
-        f"gunicorn without {setting} stops with a non-zero status, not {result.returncode}"
-        f" ({PRODUCTION})"
+        f"make serve {why} stops with a non-zero status, not {result.returncode} ({SERVE_RECIPE})"
     )
-    assert said_why, f"gunicorn's output says that {setting} is missing ({PRODUCTION})"
-    assert {line.startswith(f"{setting} is not set") for line in said_why} == {True}, (
-        f"each worker says why in one line of its own, no traceback: {said_why} ({PRODUCTION})"
+    assert [line.startswith(first_words) for line in said] == [True], (
+        f"make serve {why} says why in one line starting with {first_words!r}, once (not once"
+        f" per worker) and with no traceback: {said} ({SERVE_RECIPE})"
     )
-    # gunicorn 27 may add a traceback of its own while it stops several failed workers.
-    assert "Exception in worker process" not in result.stderr, (
-        f"the workers stop with the line, not an exception and its traceback ({PRODUCTION})"
+    assert "Booting worker" not in result.stdout + result.stderr, (
+        f"no worker starts: make serve makes the app once before them (--check-config)"
+        f" ({SERVE_RECIPE})"
     )
 
 
@@ -166,6 +156,13 @@ def test_gunicorn_without_mongo_uri_refuses_to_start_in_one_line():
     # a login would work on one worker only, and the throttle would count per worker.
     environment = {**os.environ, "SECRET_KEY": secrets.token_hex(32), "MONGO_URI": ""}
     assert_gunicorn_refuses_without("MONGO_URI", environment)
+
+
+@pytest.mark.slow
+def test_make_serve_refuses_a_short_secret_key_in_one_line():
+    # A key a computer could guess signs anyone's login: 32 characters at least, spaces aside.
+    environment = {**os.environ, "SECRET_KEY": " x ", "MONGO_URI": "mongodb://127.0.0.1:1/"}
+    assert_make_serve_refuses("with SECRET_KEY=' x '", "SECRET_KEY is too short", environment)
 
 
 @pytest.mark.real_server

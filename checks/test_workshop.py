@@ -304,6 +304,10 @@ def check_command(command, tmp_path):
         typed = f"printf '%s\\n' '{PASSWORD}' '{PASSWORD}' | {command}"
         result = run(typed, shell=True, cwd=ROOT, env=venv_environment())
         assert result.returncode == 0, result.stdout + result.stderr
+    elif re.fullmatch(r"make serve( STEP=\d\d)?( PORT=\d+)?", command):
+        # It runs until Ctrl+C, with MONGO_URI and SECRET_KEY from the environment:
+        # test_06_serve.py and test_production.py run it for real, on a real server.
+        assert "\nserve:" in makefile_recipes(), "no serve target"
     elif re.fullmatch(r"make watch DIR=\S+", command):
         # It runs until Ctrl+C: test_watch.py runs it for real, on a copy of a step.
         assert "\nwatch:" in makefile_recipes(), "no watch target"
@@ -534,6 +538,8 @@ def item_holds(kind, item, step_dir, app):
         return item in source_text(step_dir, ["*.py"])
     if kind == "command":
         words = item.split()
+        if words[:1] == ["make"]:
+            return len(words) == 2 and f"\n{words[1]}:" in makefile_recipes()
         return len(words) > 1 and words[0] == "flask" and words[1] in app.cli.commands
     return False
 

@@ -32,11 +32,20 @@ MONGO_URI_MISSING = (
     "MONGO_URI is not set: each worker would use an embedded database of its own, with the"
     " public demo account. Set it in the environment: MONGO_URI=mongodb://host:27017/"
 )
+# Why any server, `flask run` too, refuses a SECRET_KEY that a computer could guess.
+MIN_SECRET_KEY_LENGTH = 32
+SECRET_KEY_TOO_SHORT = (
+    f"SECRET_KEY is too short: it needs {MIN_SECRET_KEY_LENGTH} characters or more, not counting"
+    " spaces, or a guess can sign anyone's login. Make one with"
+    " SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex())')"
+)
 # Why any server, `flask run` too, refuses a TRUSTED_PROXIES that is not a count.
 TRUSTED_PROXIES_INVALID = (
     "TRUSTED_PROXIES must be a whole number, 0 or more: how many proxies stand in front."
     " Set it to 1 behind one proxy, or unset it."
 )
+# The Host names a browser may use to reach the app when TRUSTED_HOSTS does not say.
+LOOPBACK_HOSTS = ["127.0.0.1", "localhost"]
 WORKER_BOOT_ERROR = 3
 
 
@@ -48,14 +57,19 @@ def refuse_to_start(reason):
     raise SystemExit(WORKER_BOOT_ERROR)
 
 
+def host_names(text):
+    """Return the names in a comma-separated list such as "shop.example, www.shop.example"."""
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
 def create_app(test_config=None):
     """Create the app of this step; test_config overrides the defaults."""
     settings = {"FRONTEND_PUBLIC": str(FRONTEND_PUBLIC), **(test_config or {})}
     public = settings["FRONTEND_PUBLIC"]
     # static_url_path="" serves app.js and app.css at the site root, where index.html links them.
     app = Flask(__name__, static_folder=public, static_url_path="")
-    # An env file that leaves a setting blank (SECRET_KEY=) means it is not set.
-    secret_key = os.environ.get("SECRET_KEY") or None
+    # An env file that leaves a setting blank (SECRET_KEY=, or spaces) means it is not set.
+    secret_key = os.environ.get("SECRET_KEY", "").strip() or None
     trusted_proxies = os.environ.get("TRUSTED_PROXIES") or "0"
     # int() alone would take -1 (then a 500 on X-Forwarded-For) and end "abc" in a traceback.
     if not trusted_proxies.isdecimal():
@@ -71,6 +85,10 @@ def create_app(test_config=None):
         BCRYPT_ROUNDS=12,
         LOGIN_MAX_FAILURES=5,
         LOGIN_WINDOW_SECONDS=15 * 60,
+        # Login and register posts per client address and minute, whatever the names: past
+        # them a 429 before any bcrypt work. No person needs 20 a minute; a flood needs more.
+        PASSWORD_TRIES_PER_ADDRESS=20,
+        PASSWORD_TRIES_WINDOW_SECONDS=60,
         # A login ends on its own after 30 days, logout or not.
         LOGIN_LIFETIME_SECONDS=30 * 24 * 60 * 60,
         # Bodies over 1 MiB are refused with 413 before they are read: plenty for items.
@@ -79,12 +97,16 @@ def create_app(test_config=None):
         MONGO_URI=os.environ.get("MONGO_URI", ""),
         # A database per step on one server (workshop_02, ...): steps never see each other's data.
         MONGO_DBNAME=os.environ.get("MONGO_DBNAME", f"workshop_{STEP_NUMBER}"),
+        # Every call to MongoDB gives up after this long: a server that hangs is a 503 in 2 s.
         MONGO_TIMEOUT_MS=2000,
         # Tests pass their own client here instead of patching anything.
         MONGO_CLIENT=None,
         # How many reverse proxies stand in front (TRUSTED_PROXIES=1 behind one): their
         # X-Forwarded-For, X-Forwarded-Proto and X-Forwarded-Host then count.
         TRUSTED_PROXIES=int(trusted_proxies),
+        # Flask's own setting: a request for any other Host is a 400. Without it, a page at
+        # rebind.evil.example whose name now points at 127.0.0.1 would be this site to the app.
+        TRUSTED_HOSTS=host_names(os.environ.get("TRUSTED_HOSTS", "")) or LOOPBACK_HOSTS,
     )
     app.config.from_mapping(settings)
     trusted = app.config["TRUSTED_PROXIES"]
@@ -103,6 +125,8 @@ def create_app(test_config=None):
         refuse_to_start(SECRET_KEY_MISSING)
     if real_server and not app.config["MONGO_URI"]:
         refuse_to_start(MONGO_URI_MISSING)
+    if secret_key is not None and len(secret_key) < MIN_SECRET_KEY_LENGTH:
+        refuse_to_start(SECRET_KEY_TOO_SHORT)
     if secret_key is None:
         app.logger.warning("SECRET_KEY is not set: a random one is used; logins end on restart.")
     db.init_app(app)

@@ -18,12 +18,12 @@ from flask import (
     session,
     url_for,
 )
-from pymongo.errors import ConnectionFailure, DuplicateKeyError
+from pymongo.errors import DuplicateKeyError
 
 from .db import get_db, uses_embedded_database
-from .errors import error_response, unreachable_message
+from .errors import NO_ANSWER, error_response, unreachable_message
 from .passwords import check_password, hash_password, password_problem
-from .throttle import LoginThrottle, attempt_key
+from .throttle import LoginThrottle, address_key, attempt_key
 
 # cli_group=None: `flask create-user`, not `flask auth create-user`.
 bp = Blueprint("auth", __name__, cli_group=None)
@@ -32,6 +32,7 @@ USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{3,32}")
 FORM_FIELDS = {"username", "password", "next"}
 # One message for an unknown user and a wrong password: which one it was is nobody's business.
 LOGIN_FAILED = "Wrong username or password."
+USERNAME_TAKEN = "That username is taken."
 
 
 def login_required(view):
@@ -124,6 +125,27 @@ def login_failed(username, next_path):
     return page, 401
 
 
+def name_taken(username):
+    """Return the register form again, saying that the name belongs to someone else."""
+    page = render_template("register.html", error=USERNAME_TAKEN, username=username)
+    return page, 409
+
+
+def spend_password_try():
+    """Count one login or register post of the client's address; return seconds to wait, or 0."""
+    budget = current_app.extensions["password_budget"]
+    # Per address alone, whatever the name: a fresh name at each post does not get round it.
+    # Counted before any bcrypt work, in MongoDB, so every worker spends the same budget.
+    return budget.attempt(get_db().password_tries, address_key(request.remote_addr))
+
+
+def too_many_tries(template, wait, **fields):
+    """Answer 429 with the form again: this address has had its password tries for now."""
+    error = f"Too many logins and sign-ups from your address. Try again in {wait} seconds."
+    page = render_template(template, error=error, **fields)
+    return page, 429, {"Retry-After": str(wait)}
+
+
 def safe_next(target):
     """Return target if it is a path on this site, else "/": never a redirect to elsewhere."""
     if (
@@ -151,14 +173,21 @@ def register():
     error = account_problem(username, password)
     if error:
         return render_template("register.html", error=error, username=username), 400
+    wait = spend_password_try()
+    if wait:
+        return too_many_tries("register.html", wait, username=username)
+    # A taken name is answered before bcrypt runs: a hash the database then refuses to store
+    # would be 0.2 s of work for nothing, as often as anyone likes to ask.
+    if get_db().users.find_one({"username": canonical_username(username)}) is not None:
+        return name_taken(username)
     rounds = current_app.config["BCRYPT_ROUNDS"]
     password_hash = hash_password(password, rounds)
     user = {"username": canonical_username(username), "password_hash": password_hash}
     try:
         get_db().users.insert_one(user)
     except DuplicateKeyError:
-        error = "That username is taken."
-        return render_template("register.html", error=error, username=username), 409
+        # Two registrations of one name at once: the unique index lets one of them in.
+        return name_taken(username)
     start_session(user)
     return redirect(url_for("index"))
 
@@ -177,6 +206,12 @@ def login():
     # a key, so made-up names cannot fill the database; nor is it echoed back, however long.
     if not USERNAME_PATTERN.fullmatch(username):
         return login_failed("", next_path)
+    # So is a password no account can have (over 72 bytes, or under 8 characters).
+    if password_problem(password):
+        return login_failed(username, next_path)
+    wait = spend_password_try()
+    if wait:
+        return too_many_tries("login.html", wait, username=username, next=next_path)
     username = canonical_username(username)
     throttle = current_app.extensions["login_throttle"]
     attempts = get_db().login_attempts
@@ -243,16 +278,19 @@ def create_user_command(username, password):
             {"username": username, "password_hash": hash_password(password, rounds)}
         )
     except DuplicateKeyError:
-        raise click.ClickException("That username is taken.") from None
-    except ConnectionFailure:
+        raise click.ClickException(USERNAME_TAKEN) from None
+    except NO_ANSWER:
         raise click.ClickException(unreachable_message(current_app.config["MONGO_URI"])) from None
     click.echo(f"Created {username}.")
 
 
 def init_app(app):
-    """Register the login views, the login throttle and the dummy hash for unknown users."""
+    """Register the login views, the two throttles and the dummy hash for unknown users."""
     app.extensions["login_throttle"] = LoginThrottle(
         app.config["LOGIN_MAX_FAILURES"], app.config["LOGIN_WINDOW_SECONDS"]
+    )
+    app.extensions["password_budget"] = LoginThrottle(
+        app.config["PASSWORD_TRIES_PER_ADDRESS"], app.config["PASSWORD_TRIES_WINDOW_SECONDS"]
     )
     app.extensions["dummy_hash"] = hash_password(secrets.token_hex(), app.config["BCRYPT_ROUNDS"])
     app.register_blueprint(bp)

@@ -7,7 +7,7 @@
 # headers, and clients that send neither header (curl, scripts) go through unchanged, so no
 # token is needed. SameSite=Lax cookies add a second, independent layer.
 
-from flask import abort, request
+from flask import abort, current_app, request
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 # "none" is a request the user started (typed address, bookmark), not another site's page.
@@ -20,7 +20,10 @@ def comes_from_another_site():
     if fetch_site is not None and fetch_site not in TRUSTED_FETCH_SITES:
         return True
     origin = request.headers.get("Origin")
-    return origin is not None and origin != request.host_url.rstrip("/")
+    # The request's own host is ours only if it is one of TRUSTED_HOSTS (Flask answers 400 to
+    # any other): without that list it is whatever the client wrote in its Host header.
+    own_origin = request.host_url.rstrip("/") if current_app.config["TRUSTED_HOSTS"] else None
+    return origin is not None and origin != own_origin
 
 
 def refuse_cross_site_writes():

@@ -3,9 +3,8 @@
 import mongomock
 import pymongo
 from flask import current_app
-from pymongo.errors import ConnectionFailure
 
-from .errors import unreachable_message
+from .errors import NO_ANSWER, unreachable_message
 
 
 def uses_embedded_database(config):
@@ -21,9 +20,12 @@ def connect(config):
     if config["MONGO_CLIENT"] is not None:
         return config["MONGO_CLIENT"]
     # tz_aware: datetimes come back in UTC with their offset. The short server selection
-    # timeout turns a dead server into a clear error within seconds instead of a 30 s hang.
+    # timeout turns a dead server into a clear error within seconds instead of a 30 s hang;
+    # timeoutMS does the same for a server that hangs (stopped, swapping, a network that
+    # drops packets): every operation, whatever it waits for, gives up after that long.
+    timeout = config["MONGO_TIMEOUT_MS"]
     return pymongo.MongoClient(
-        config["MONGO_URI"], tz_aware=True, serverSelectionTimeoutMS=config["MONGO_TIMEOUT_MS"]
+        config["MONGO_URI"], tz_aware=True, serverSelectionTimeoutMS=timeout, timeoutMS=timeout
     )
 
 
@@ -31,15 +33,18 @@ def create_indexes(db):
     """Create the indexes the app relies on, unless they exist; return their names."""
     # The database itself keeps usernames unique, even between two racing requests.
     username = db.users.create_index("username", unique=True)
-    # TTL indexes: MongoDB deletes a login attempt or a login once its expires_at has passed
-    # (expireAfterSeconds=0), so neither collection grows without bound.
+    # TTL indexes: MongoDB deletes a login attempt, an address's count of password tries or a
+    # login once its expires_at has passed (expireAfterSeconds=0), so none of the three
+    # collections grows without bound.
     attempts = db.login_attempts.create_index("expires_at", expireAfterSeconds=0)
+    tries = db.password_tries.create_index("expires_at", expireAfterSeconds=0)
     logins = db.logins.create_index("expires_at", expireAfterSeconds=0)
     # Each list page is one user's items, newest first: the index serves exactly that.
     page = db.items.create_index([("owner_id", 1), ("created_at", -1), ("_id", -1)])
     return [
         f"users.{username}",
         f"login_attempts.{attempts}",
+        f"password_tries.{tries}",
         f"logins.{logins}",
         f"items.{page}",
     ]
@@ -65,5 +70,5 @@ def init_app(app):
     try:
         with app.app_context():
             get_db()
-    except ConnectionFailure:
+    except NO_ANSWER:
         app.logger.error(unreachable_message(app.config["MONGO_URI"]))

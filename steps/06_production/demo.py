@@ -6,10 +6,9 @@ from datetime import UTC, datetime, timedelta
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from pymongo.errors import ConnectionFailure
 
 from .db import create_indexes, get_db, uses_embedded_database
-from .errors import unreachable_message
+from .errors import NO_ANSWER, unreachable_message
 from .passwords import hash_password
 
 DEMO_TITLES = ["Read the workshop", "Build the front end with Brunch", "Serve it with Flask"]
@@ -55,7 +54,7 @@ def init_db_command(demo):
         click.echo(f"Indexes of {db.name}: {', '.join(create_indexes(db))}.")
         if demo:
             click.echo(f"Demo data: {add_demo_data(db)} documents added to {db.name}.")
-    except ConnectionFailure:
+    except NO_ANSWER:
         raise click.ClickException(unreachable_message(current_app.config["MONGO_URI"])) from None
 
 

@@ -1,7 +1,7 @@
 """API errors as JSON: one helper builds every error body, and the handlers that use it."""
 
 from flask import current_app, request
-from pymongo.errors import ConnectionFailure
+from pymongo.errors import ConnectionFailure, ExecutionTimeout
 from werkzeug.exceptions import HTTPException
 
 
@@ -28,6 +28,10 @@ def http_error(error):
 
 # What a client is told when MongoDB does not answer: nothing of where the database is.
 DATABASE_DOWN = "The database does not answer. Try again later."
+# What pymongo raises when MongoDB does not answer: a ConnectionFailure when it is down or a
+# socket read runs out of time (NetworkTimeout), an ExecutionTimeout when timeoutMS has run
+# out before a command could even be sent.
+NO_ANSWER = (ConnectionFailure, ExecutionTimeout)
 
 
 def database_address(uri):
@@ -62,4 +66,5 @@ def database_unreachable(error):
 def init_app(app):
     """Answer HTTP errors under /api/ as JSON, and an unreachable database with a 503."""
     app.register_error_handler(HTTPException, http_error)
-    app.register_error_handler(ConnectionFailure, database_unreachable)
+    for error in NO_ANSWER:
+        app.register_error_handler(error, database_unreachable)

@@ -1,10 +1,15 @@
-"""Password hashing with bcrypt, within its 72-byte limit."""
+"""Password hashing with bcrypt, within its 72-byte limit, one hash at a time per process."""
+
+import threading
 
 import bcrypt
 
 MIN_PASSWORD_LENGTH = 8
 # bcrypt reads at most 72 bytes; bcrypt 5 raises ValueError past them instead of ignoring them.
 MAX_PASSWORD_BYTES = 72
+# bcrypt releases the GIL: without a bound, every thread of a worker could hash at once and take
+# all the CPU. One at a time per worker process leaves the other threads the rest to answer with.
+BCRYPT_AT_ONCE = threading.BoundedSemaphore(1)
 
 
 def password_problem(password):
@@ -18,7 +23,8 @@ def password_problem(password):
 
 def hash_password(password, rounds):
     """Return the bcrypt hash of a password, as text to store."""
-    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds)).decode()
+    with BCRYPT_AT_ONCE:
+        return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds)).decode()
 
 
 def check_password(password, password_hash):
@@ -26,4 +32,5 @@ def check_password(password, password_hash):
     secret = password.encode()
     if len(secret) > MAX_PASSWORD_BYTES:
         return False
-    return bcrypt.checkpw(secret, password_hash.encode())
+    with BCRYPT_AT_ONCE:
+        return bcrypt.checkpw(secret, password_hash.encode())

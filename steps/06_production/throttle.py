@@ -1,6 +1,7 @@
-"""Slow down password guessing: a few login attempts per name and address, counted in MongoDB."""
+"""Slow down password guessing: a few tries per name and address, and per address, in MongoDB."""
 
 import hashlib
+import ipaddress
 import math
 from datetime import UTC, datetime, timedelta
 
@@ -16,6 +17,19 @@ def utc_now():
 def attempt_key(username, address):
     """Return the _id of a name and address: a fixed-size digest, whatever their length."""
     return hashlib.sha256(f"{username}\n{address}".encode()).hexdigest()
+
+
+def address_key(address):
+    """Return the _id of a client address alone: a digest of it, or of its /64 for IPv6."""
+    # One IPv6 customer gets a whole /64 (2**64 addresses): counted one by one, a client could
+    # send every post from a fresh address of its own.
+    try:
+        client = ipaddress.ip_address(address)
+    except ValueError:
+        client = None
+    if client is not None and client.version == 6:
+        address = ipaddress.ip_network(f"{client}/64", strict=False)
+    return hashlib.sha256(f"{address}".encode()).hexdigest()
 
 
 class LoginThrottle:

@@ -1,0 +1,196 @@
+"""Step 06's password budget: login and register posts per address, counted before bcrypt runs."""
+
+import threading
+
+import bcrypt
+import pytest
+
+from answers import expect_status, said
+from sections import PASSWORD_BUDGET
+from support import PASSWORD, USERNAME, WRONG_PASSWORD, database, setting, store_user
+
+pytestmark = [pytest.mark.steps(6, 6), pytest.mark.hardening]
+
+FLOODER = {"REMOTE_ADDR": "198.51.100.7"}
+NEIGHBOUR = {"REMOTE_ADDR": "203.0.113.8"}
+# Passwords no account can have: refused before anything is counted, hashed or stored.
+IMPOSSIBLE_PASSWORDS = [
+    pytest.param("a" * 73, id="73-bytes"),
+    pytest.param("é" * 37, id="74-bytes-in-37-letters"),
+    pytest.param("short", id="under-8-characters"),
+]
+# The red team's count: logins with 73-byte passwords, each under a name of its own.
+LONG_PASSWORD_LOGINS = 150
+# More posts from one address than its budget has, each under a fresh name.
+FRESH_NAME_POSTS = 30
+
+
+@pytest.fixture
+def bcrypt_calls(monkeypatch):
+    """Every bcrypt hash and check the step asks for, in order, from any thread."""
+    calls, lock = [], threading.Lock()
+    real = {"hashpw": bcrypt.hashpw, "checkpw": bcrypt.checkpw}
+
+    def counted(name):
+        def call(*args):
+            with lock:
+                calls.append(name)
+            return real[name](*args)
+
+        return call
+
+    for name in real:
+        monkeypatch.setattr(bcrypt, name, counted(name))
+    return calls
+
+
+def post_login(app, username, password, address=FLOODER):
+    """Post the login form from a client at address."""
+    data = {"username": username, "password": password}
+    return app.test_client().post("/login", data=data, environ_base=address)
+
+
+def post_register(app, username, password, address=FLOODER):
+    """Post the register form from a client at address."""
+    data = {"username": username, "password": password}
+    return app.test_client().post("/register", data=data, environ_base=address)
+
+
+def stored_tries(db):
+    """What the two throttles store: (login_attempts documents, password_tries documents)."""
+    return db.login_attempts.count_documents({}), db.password_tries.count_documents({})
+
+
+def test_the_budget_is_20_posts_per_address_a_minute(app):
+    budget = setting(app, "PASSWORD_TRIES_PER_ADDRESS", PASSWORD_BUDGET)
+    window = setting(app, "PASSWORD_TRIES_WINDOW_SECONDS", PASSWORD_BUDGET)
+    assert (budget, window) == (20, 60), (
+        "PASSWORD_TRIES_PER_ADDRESS defaults to 20 login and register posts per address and"
+        " PASSWORD_TRIES_WINDOW_SECONDS to 60: more than a person types, far fewer than a flood"
+        f" sends; found {budget} per {window} s ({PASSWORD_BUDGET})"
+    )
+
+
+def test_logins_and_registrations_spend_one_budget_per_address(make_app, bcrypt_calls):
+    app = make_app(PASSWORD_TRIES_PER_ADDRESS=3)
+    db = database(app)
+    spent = [
+        post_login(app, "fresh1", WRONG_PASSWORD),
+        post_register(app, "newcomer1", PASSWORD),
+        post_login(app, "fresh2", WRONG_PASSWORD),
+    ]
+    assert [response.status_code for response in spent] == [401, 302, 401], (
+        f"three posts within a budget of 3 are answered as usual: {[said(r) for r in spent]}"
+        f" ({PASSWORD_BUDGET})"
+    )
+    calls_before = len(bcrypt_calls)
+    refused = [post_login(app, "fresh3", WRONG_PASSWORD), post_register(app, "newcomer2", PASSWORD)]
+    for response, form in zip(refused, ["login", "register"], strict=True):
+        expect_status(response, 429, f"a {form} post past its address's budget", PASSWORD_BUDGET)
+        wait = response.headers.get("Retry-After", "")
+        assert wait in {str(seconds) for seconds in range(1, 61)}, (
+            f"a 429 of the budget says in Retry-After how many seconds to wait, at most the"
+            f" window's 60; it said {wait!r} ({PASSWORD_BUDGET})"
+        )
+        assert "from your address" in response.get_data(as_text=True), (
+            f"the {form} page says that the address has had too many tries ({PASSWORD_BUDGET})"
+        )
+    assert len(bcrypt_calls) == calls_before, (
+        f"a post past the budget costs no bcrypt work at all: it is counted and refused before"
+        f" any hash or check; bcrypt ran {bcrypt_calls[calls_before:]} ({PASSWORD_BUDGET})"
+    )
+    assert db.users.find_one({"username": "newcomer2"}) is None, (
+        f"a refused registration stores no account ({PASSWORD_BUDGET})"
+    )
+    neighbour = post_login(app, "fresh4", WRONG_PASSWORD, address=NEIGHBOUR)
+    expect_status(neighbour, 401, "a login from another address", PASSWORD_BUDGET)
+
+
+def test_one_ipv6_network_spends_one_budget(make_app):
+    # One customer has a /64: a fresh address of it at every post counts as the same client.
+    app = make_app(PASSWORD_TRIES_PER_ADDRESS=2)
+    statuses = [
+        post_login(
+            app, f"fresh{number}", WRONG_PASSWORD, {"REMOTE_ADDR": f"2001:db8::{number}"}
+        ).status_code
+        for number in range(1, 4)
+    ]
+    other_network = post_login(app, "fresh4", WRONG_PASSWORD, {"REMOTE_ADDR": "2001:db8:1::1"})
+    assert (statuses, other_network.status_code) == ([401, 401, 429], 401), (
+        "three logins from three addresses of one IPv6 /64 spend one budget (here 2): 401, 401,"
+        f" 429; an address of another /64 has its own. Got {statuses} and"
+        f" {other_network.status_code}: key IPv6 clients by their /64 network ({PASSWORD_BUDGET})"
+    )
+
+
+def test_fresh_names_cannot_get_round_the_budget(app, bcrypt_calls):
+    budget = setting(app, "PASSWORD_TRIES_PER_ADDRESS", PASSWORD_BUDGET)
+    db = database(app)
+    statuses = [
+        post_login(app, f"fresh{number}", WRONG_PASSWORD).status_code
+        for number in range(FRESH_NAME_POSTS)
+    ]
+    assert statuses == [401] * budget + [429] * (FRESH_NAME_POSTS - budget), (
+        f"{FRESH_NAME_POSTS} logins from one address, each under a fresh name: the first"
+        f" {budget} are checked (401), the rest refused (429), whatever the name; got {statuses}."
+        f" Count each post per address alone, before the throttle per name ({PASSWORD_BUDGET})"
+    )
+    assert len(bcrypt_calls) == budget, (
+        f"only the {budget} posts within the budget cost a bcrypt check, not {len(bcrypt_calls)}"
+        f" ({PASSWORD_BUDGET})"
+    )
+    attempts, tries = stored_tries(db)
+    assert (attempts, tries) == (budget, 1), (
+        f"the refused posts store nothing per name: {budget} documents in login_attempts and"
+        f" the address's one in password_tries, not {attempts} and {tries} ({PASSWORD_BUDGET})"
+    )
+
+
+def test_a_taken_name_is_refused_before_any_hashing(app, bcrypt_calls):
+    store_user(database(app))
+    bcrypt_calls.clear()
+    for spelling in [USERNAME, USERNAME.upper()]:
+        response = post_register(app, spelling, PASSWORD)
+        expect_status(response, 409, f"POST /register as {spelling}, a taken name", PASSWORD_BUDGET)
+        assert "That username is taken." in response.get_data(as_text=True), (
+            f"the register page says that the name is taken ({PASSWORD_BUDGET})"
+        )
+    assert bcrypt_calls == [], (
+        "a taken name is answered 409 before bcrypt hashes the password: a hash the database"
+        f" would refuse to store is work for nothing; bcrypt ran {bcrypt_calls} ({PASSWORD_BUDGET})"
+    )
+
+
+@pytest.mark.parametrize("password", IMPOSSIBLE_PASSWORDS)
+def test_a_password_no_account_can_have_is_refused_before_it_counts(app, bcrypt_calls, password):
+    db = database(app)
+    login = post_login(app, "newcomer", password)
+    expect_status(login, 401, "POST /login with a password no account can have", PASSWORD_BUDGET)
+    assert "Wrong username or password." in login.get_data(as_text=True), (
+        f"it gets the one message of every failed login ({PASSWORD_BUDGET})"
+    )
+    register = post_register(app, "newcomer", password)
+    expect_status(register, 400, "POST /register with that password", PASSWORD_BUDGET)
+    stored = (*stored_tries(db), db.users.count_documents({}))
+    assert stored == (0, 0, 0), (
+        "a password no account can have (over 72 bytes, or under 8 characters) is refused"
+        " before anything is counted or stored: nothing in login_attempts, password_tries or"
+        f" users; found {stored} documents ({PASSWORD_BUDGET})"
+    )
+    assert bcrypt_calls == [], f"nor does bcrypt run: {bcrypt_calls} ({PASSWORD_BUDGET})"
+
+
+def test_150_logins_with_73_byte_passwords_store_nothing(app, bcrypt_calls):
+    db = database(app)
+    statuses = {
+        post_login(app, f"fresh{number}", "a" * 73).status_code
+        for number in range(LONG_PASSWORD_LOGINS)
+    }
+    assert statuses == {401}, f"each is a failed login: {statuses} ({PASSWORD_BUDGET})"
+    attempts, tries = stored_tries(db)
+    assert attempts + tries == 0, (
+        f"{LONG_PASSWORD_LOGINS} logins with 73-byte passwords under fresh names store no"
+        f" document, not {attempts} in login_attempts and {tries} in password_tries: bcrypt"
+        f" reads 72 bytes, so no account has such a password ({PASSWORD_BUDGET})"
+    )
+    assert bcrypt_calls == [], f"and cost no bcrypt work: {len(bcrypt_calls)} calls"

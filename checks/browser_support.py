@@ -48,8 +48,9 @@ CONTEXT_OPTIONS = {
 # What Chromium logs for every request answered 4xx or 5xx, e.g. "… status of 422 (UNPROCESSABLE
 # ENTITY)": expected on the error screens, and only there.
 FAILED_LOAD = "Failed to load resource: the server responded with a status of {status} ("
-# Generous for a busy machine, yet bounded: how long Playwright waits for a page, in ms.
-TIMEOUT_MS = 30_000
+# How long Playwright waits for a page or an element, in ms: ten times a busy machine's page
+# load, yet short enough that a learner whose page is broken does not wait long for each check.
+TIMEOUT_MS = 15_000
 # A picture ends this far below the page's lowest element, in CSS pixels (the app's 2rem).
 PICTURE_MARGIN_PX = 32
 # How tall a picture of the page is, or null while an item is still fading in: Chaplin fades

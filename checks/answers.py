@@ -97,8 +97,11 @@ def where_raised(error):
     return f"{Path(frames[-1].filename).name}, line {frames[-1].lineno}" if frames else ""
 
 
-def describe_exception(error):
-    """An exception in one line: its name, where in the step it was raised, and its message."""
+def describe_exception(error, section=None):
+    """An exception in one line: its name, where in the step it was raised, and its message.
+
+    section is the one the message ends with, if any: the module's own is then not said twice.
+    """
     where = where_raised(error)
     lines = str(error).strip().splitlines()
     # The checks import a step as a package of their own name: say the module's own name.
@@ -114,8 +117,8 @@ def describe_exception(error):
             f" ..., not import {sibling}"
         )
     module = where.split(",")[0]
-    section = SECTION_OF_MODULE.get(module)
-    taught = f" ({module} is taught in {section})" if section else ""
+    taught_in = SECTION_OF_MODULE.get(module)
+    taught = f" ({module} is taught in {taught_in})" if taught_in not in {None, section} else ""
     return (
         type(error).__name__
         + (f" at {where}" if where else "")
@@ -139,7 +142,9 @@ def step_code(what, section):
         sibling = sibling_imported_absolutely(error)
         if sibling:
             section = RELATIVE_IMPORTS.get(sibling, STEP02_MODULES)
-        pytest.fail(f"{what} raised {describe_exception(error)} ({section})", pytrace=False)
+        pytest.fail(
+            f"{what} raised {describe_exception(error, section)} ({section})", pytrace=False
+        )
 
 
 # --- What a response said, in words ---------------------------------------------------------------
@@ -152,6 +157,9 @@ class CheckedClient(FlaskClient):
         """Send a request with a fresh list for remember_exception() to fill."""
         # The environ is copied on its way to the app, this list with it: both copies hold it.
         self.environ_base[RAISED_KEY] = []
+        # Read whole and closed at once: a file a step sends (a static file, or index.html
+        # where a step still serves it) is never left open, whatever the check does after.
+        kwargs.setdefault("buffered", True)
         return super().open(*args, **kwargs)
 
 
@@ -163,8 +171,8 @@ def remember_exception(sender, exception, **extra):
         raised.append(exception)
 
 
-def said(response):
-    """What a response was, in words, for a failing check's message."""
+def said(response, section=None):
+    """What a response was, in words, for a failing check's message that ends with section."""
     status = response.status_code
     if not hasattr(response, "get_data"):
         # An answer over real HTTP (the load checks' browser): its status and JSON.
@@ -172,7 +180,7 @@ def said(response):
     sent = response.request
     raised = sent.environ.get(RAISED_KEY) if sent else None
     if raised:
-        return f"{status}: the step's code raised {describe_exception(raised[-1])}"
+        return f"{status}: the step's code raised {describe_exception(raised[-1], section)}"
     if 300 <= status < 400:
         return f"{status}, a redirect to {response.headers.get('Location')}"
     if status == 405:
@@ -190,7 +198,7 @@ def said(response):
 def expect_status(response, status, request_name, section):
     """The response has this status; if not, say what it answered instead. Return it."""
     assert response.status_code == status, (
-        f"{request_name} should answer {status}; it answered {said(response)} ({section})"
+        f"{request_name} should answer {status}; it answered {said(response, section)} ({section})"
     )
     return response
 
@@ -199,11 +207,12 @@ def json_body(response, request_name, section, status=200):
     """The response has this status and a JSON object for its body: return the object."""
     expect_status(response, status, request_name, section)
     assert response.mimetype == "application/json", (
-        f"{request_name} should answer JSON; it answered {said(response)} ({section})"
+        f"{request_name} should answer JSON; it answered {said(response, section)} ({section})"
     )
     body = response.get_json()
     assert isinstance(body, dict), (
-        f"{request_name} should answer a JSON object; it answered {said(response)} ({section})"
+        f"{request_name} should answer a JSON object; it answered {said(response, section)}"
+        f" ({section})"
     )
     return body
 
@@ -268,7 +277,7 @@ def assert_json_error(response, status, request_name, section):
 def redirect_target(response, request_name, section):
     """The path and query parameters a redirect points to."""
     assert response.status_code == 302, (
-        f"{request_name} should redirect (302); it answered {said(response)} ({section})"
+        f"{request_name} should redirect (302); it answered {said(response, section)} ({section})"
     )
     location = urlsplit(response.headers["Location"])
     return location.path, parse_qs(location.query)

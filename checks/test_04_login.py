@@ -56,9 +56,9 @@ NEXTS_THAT_LEAVE_THE_SITE = [
 ]
 
 
-def assert_form_again(response, status, auth, db, before, section):
-    """The response is the form again with this status, and nothing changed."""
-    expect_status(response, status, "the refused form", section)
+def assert_form_again(response, status, auth, db, before, section, sent="the refused form"):
+    """The response is the form again with this status, and nothing changed; sent names it."""
+    expect_status(response, status, sent, section)
     assert response.mimetype == "text/html", (
         f"a refused form is shown again, as a page, not {response.mimetype} ({section})"
     )
@@ -138,7 +138,8 @@ def test_register_stores_the_name_in_lower_case(auth, db):
 def test_register_refuses_a_bad_username(auth, db, username):
     before = accounts(db)
     response = auth.register(username, PASSWORD)
-    assert_form_again(response, 400, auth, db, before, ONE_SPELLING)
+    sent = f"POST /register with the username {username!r}"
+    assert_form_again(response, 400, auth, db, before, ONE_SPELLING, sent)
     assert "<b>" not in response.get_data(as_text=True), (
         f"what the form echoes is escaped ({ACCOUNTS})"
     )

@@ -59,7 +59,7 @@ def test_a_long_login_form_is_413_with_a_short_answer(client, db, auth, user):
     response = client.post("/login", data=LONG_LOGIN_FORM, content_type=FORM)
     assert response.status_code == 413, (
         f"a login form over 1 MiB should be refused with 413 before it is read; it answered"
-        f" {said(response)} ({BODY_LIMIT})"
+        f" {said(response, BODY_LIMIT)} ({BODY_LIMIT})"
     )
     assert len(response.get_data()) < SMALL_ANSWER, f"the 413 is short ({BODY_LIMIT})"
     assert accounts_and_logins(db) == before, f"a refused form logs nobody in ({BODY_LIMIT})"

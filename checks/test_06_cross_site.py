@@ -39,7 +39,7 @@ def test_forms_work_from_the_own_site_only(client, auth, db, user, headers, own_
         else:
             assert response.status_code == 403, (
                 f"POST {path} from another site ({headers}) should be refused with 403; it"
-                f" answered {said(response)} ({CROSS_SITE})"
+                f" answered {said(response, CROSS_SITE)} ({CROSS_SITE})"
             )
             assert response.mimetype == "text/html", (
                 f"POST {path}: a form gets its refusal as a page ({CROSS_SITE})"

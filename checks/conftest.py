@@ -13,6 +13,7 @@ import mongomock
 import pymongo
 import pytest
 from flask import got_request_exception
+from werkzeug.routing import Rule
 
 from answers import (
     UNREACHABLE_URI,
@@ -45,6 +46,7 @@ from support import (
     USERNAME,
     AuthActions,
     checks_config,
+    compiled_once,
     database,
     from_step,
     logins_expected,
@@ -182,6 +184,14 @@ def pytest_unconfigure(config):
 
 
 # --- Fixtures --------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True, scope="session")
+def url_builders_compiled_once():
+    """Every app of the run shares Werkzeug's compiled URL builders (support.compiled_once)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Rule, "_compile_builder", compiled_once(Rule._compile_builder))
+        yield
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -109,11 +109,21 @@ def pytest_configure(config):
         config.pluginmanager.register(LearnerTally(own), PLUGIN_NAME)
 
 
+# Check files of the repository itself (its documents, commands and tools), with no check of a
+# step folder: learner mode runs none of them.
+REPOSITORY_CHECK_FILES = {"test_workshop.py", "test_learner_mode.py", "test_watch.py"}
+
+
 def pytest_ignore_collect(collection_path, config):
-    """In learner mode, leave later steps' check files unread: none of their checks applies."""
+    """In learner mode, leave unread the check files none of whose checks applies."""
     own = config.getoption("--step-dir")
+    if not own:
+        return None
     later = re.fullmatch(r"test_(\d\d)_\w+\.py", collection_path.name)
-    if not own or not later or int(later[1]) <= step_number(Path(own)):
+    if not (
+        collection_path.name in REPOSITORY_CHECK_FILES
+        or (later and int(later[1]) > step_number(Path(own)))
+    ):
         return None
     # A file named on the command line is read, to say why it does not apply (selection.py).
     named = {(config.invocation_params.dir / arg.split("::")[0]).resolve() for arg in config.args}

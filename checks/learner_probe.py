@@ -49,8 +49,8 @@ def scenarios(work_dir):
 
 def outcome(name, folder, pytest_args, case):
     """Return (plain failures, bare failures, whether it ran) for one scenario."""
-    # One process per scenario, and the scenarios side by side: no pytest-xdist inside.
-    tally, why_not = learner_run(folder, *pytest_args, "-n", "0")
+    # One process per scenario (learner_run's), and the scenarios side by side.
+    tally, why_not = learner_run(folder, *pytest_args)
     if tally is None:
         return [], [{"nodeid": name, "error": "", "message": why_not}], False
     failures = [failure for failure in tally["failures"] if case in failure["nodeid"]]

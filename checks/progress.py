@@ -14,9 +14,11 @@ is nothing to check.
 """
 
 import json
+import os
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -24,8 +26,9 @@ import pytest
 from learner_report import PLUGIN_NAME, LearnerTally, report_lines
 
 ROOT = Path(__file__).resolve().parents[1]
-# Only the report is shown: no tracebacks to format (half the time of a failing run).
-PYTEST_OPTIONS = ["-q", "-q", "-p", "no:cacheprovider", "-m", "not browser", "--tb=no"]
+# Only the report is shown: no tracebacks to format (half the time of a failing run). One
+# process: without the browser checks, pytest-xdist's workers cost more than they save.
+PYTEST_OPTIONS = ["-q", "-q", "-p", "no:cacheprovider", "-m", "not browser", "--tb=no", "-n", "0"]
 
 
 def is_step_folder(path):
@@ -88,8 +91,10 @@ def main(work_dir):
     if not folders:
         print(f"No step folders in {work_dir}: copy one, e.g. steps/02_jsonify as 03_encoder.")
         return 1
-    for folder in folders:
-        tally, why_not = learner_run(folder)
+    # The folders side by side, each in a process of its own; reported in order.
+    with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
+        runs = list(pool.map(learner_run, folders))
+    for folder, (tally, why_not) in zip(folders, runs, strict=True):
         if tally is None:
             print(f"{folder.name:16} could not be checked: {why_not}")
             continue

@@ -23,6 +23,7 @@ from answers import (
     step_code,
 )
 from exercise_patches import remove_exercise_copies
+from item_requests import arrange_item
 from learner_report import PLUGIN_NAME, LearnerTally
 from mongo_servers import database_of_its_own, run_server
 from sections import ACCOUNTS, PASSWORDS, STEP02_MODULES, TEMPLATES
@@ -364,3 +365,9 @@ def logged_in_user(app, auth):
         f"POST /register should store the account in the users collection ({ACCOUNTS})"
     )
     return stored
+
+
+@pytest.fixture
+def item(db, logged_in_user):
+    """The learner, logged in, with one item made LONG_AGO; another user has an item too."""
+    return arrange_item(db, logged_in_user)

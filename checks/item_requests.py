@@ -117,6 +117,21 @@ def as_api(document):
     }
 
 
+# Bodies that are not a JSON object at all: 400 in every step that has the API. Deep enough
+# nesting exhausts Python's stack: a RecursionError, a 500 unless caught.
+NOT_AN_OBJECT = {
+    "malformed": '{"title": ',
+    "empty": "",
+    "array": "[]",
+    "null": "null",
+    "number": "3",
+    "string": '"x"',
+    "invalid-utf8": b'{"title": "\xff\xfe"}',
+    "100000-deep": "[" * 100_000,
+    "title-50000-deep": '{"title": ' + "[" * 50_000 + "]" * 50_000 + "}",
+}
+
+
 def raw(body, content_type=JSON):
     """Request arguments that send body exactly as given."""
     data = body.encode() if isinstance(body, str) else body

@@ -3,17 +3,11 @@
 import pytest
 
 from answers import assert_json_error, expect_status
-from item_requests import OVERRIDES, REQUESTS, WRITES, arrange_item, items_in, send, stored
+from item_requests import OVERRIDES, REQUESTS, WRITES, items_in, send, stored
 from sections import CROSS_SITE, OVERRIDE
 from support import create_item, site_header_cases
 
 pytestmark = [pytest.mark.steps(6, 6), pytest.mark.hardening]
-
-
-@pytest.fixture
-def item(db, logged_in_user):
-    """The learner, logged in, with one item made LONG_AGO; another user has an item too."""
-    return arrange_item(db, logged_in_user)
 
 
 @pytest.mark.parametrize(("headers", "own_site"), site_header_cases())

@@ -9,7 +9,6 @@ from item_requests import (
     ITEM,
     OVERRIDES,
     allowed_methods,
-    arrange_item,
     as_api,
     assert_login_needed,
     assert_not_found,
@@ -21,12 +20,6 @@ from item_requests import (
 from sections import OVERRIDE
 
 pytestmark = [pytest.mark.steps(6, 6), pytest.mark.hardening]
-
-
-@pytest.fixture
-def item(db, logged_in_user):
-    """The learner, logged in, with one item made LONG_AGO; another user has an item too."""
-    return arrange_item(db, logged_in_user)
 
 
 def test_item_rule_takes_post_for_the_method_override(client):

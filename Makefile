@@ -57,6 +57,9 @@ serve: setup
 # The checks on mongomock, then the non-browser ones once more on a fresh SecantusDB server: the
 # same code on a real MongoDB protocol (the learner probe, which only re-runs checks, once is
 # enough). Where SecantusDB does not install, one line says so (in CI, that fails).
+# Each pytest process (the checks, and the learner runs they start) reuses the compiled checks
+# and steps from __pycache__, even where the environment says not to write them.
+test: export PYTHONDONTWRITEBYTECODE =
 test: setup lint
 	$(BIN)/pytest checks
 	@$(MAKE) --no-print-directory $(VENV)/.secantus > $(VENV)/secantus-install.log 2>&1 \

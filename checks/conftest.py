@@ -133,8 +133,7 @@ def pytest_ignore_collect(collection_path, config):
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_auto_num_workers(config):
-    """One process for learner mode on named check files: few checks, and what it refuses
-    there is found in the collection, which only a process that runs the checks does."""
+    """One process for learner mode on named check files: its refusals need the collection."""
     if config.getoption("--step-dir") and names_check_files(config):
         return 0
     return None

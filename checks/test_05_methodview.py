@@ -40,6 +40,7 @@ from sections import (
     METHODVIEW,
     METHODVIEW_PITFALLS,
     PAGES,
+    STEP05_MODULES,
     UNREACHABLE,
     VALIDATION,
 )
@@ -48,6 +49,15 @@ from support import create_item, from_step, store_item
 pytestmark = pytest.mark.steps(5, 6)
 
 PITFALLS = METHODVIEW_PITFALLS
+
+
+def test_step_features_offer_editing(step_dir):
+    # The front end shows the add form and Edit and Delete only where the step says it can.
+    features = from_step(step_dir, "STEP_FEATURES")
+    assert "edit" in features, (
+        f'STEP_FEATURES in app.py should gain "edit" in step 05, so that the page offers a form'
+        f" to add items and Edit and Delete on each; it is {features!r} ({STEP05_MODULES})"
+    )
 
 
 # ---------------------------------------------------------------- login on every route

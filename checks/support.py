@@ -15,9 +15,10 @@ import bcrypt
 import jinja2
 import pytest
 
-from answers import expect_status, json_body, step_code
+from answers import expect_status, json_body, redirect_target, step_code
 from sections import (
     ACCOUNTS,
+    COOKIES,
     DECORATORS,
     ENCODER,
     METHODVIEW,
@@ -325,6 +326,19 @@ def assert_refuses_to_start(step_app_module, capsys, why, words, section):
 def accounts(db):
     """Every account in the database, to compare before and after a request."""
     return list(db.users.find())
+
+
+def login_over_a_planted_session(app, auth, section):
+    """Put a value in the session, then log in: the session a login starts from is not fresh."""
+    assert app.config.get("SECRET_KEY"), (
+        f"create_app should set SECRET_KEY, which signs the session cookie ({COOKIES})"
+    )
+    with auth.client.session_transaction() as before_login:
+        before_login["planted"] = "by someone else"
+    response = auth.login()
+    assert redirect_target(response, "POST /login", section) == ("/", {}), (
+        f"logging in goes to the list ({section})"
+    )
 
 
 def accounts_and_logins(db):

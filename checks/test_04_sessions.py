@@ -4,11 +4,10 @@ import pytest
 
 from answers import (
     assert_tells_only_that_the_database_is_down,
-    redirect_target,
     said,
 )
 from sections import ACCOUNTS, COOKIES, PASSWORDS, UNREACHABLE
-from support import USERNAME
+from support import USERNAME, login_over_a_planted_session
 
 pytestmark = pytest.mark.steps(4, 6)
 
@@ -61,15 +60,7 @@ def test_session_cookie_is_httponly_and_samesite_lax(make_app, auth_actions):
 
 
 def test_login_starts_a_fresh_session(app, auth, user):
-    assert app.config.get("SECRET_KEY"), (
-        f"create_app should set SECRET_KEY, which signs the session cookie ({COOKIES})"
-    )
-    with auth.client.session_transaction() as before_login:
-        before_login["planted"] = "by someone else"
-    response = auth.login()
-    assert redirect_target(response, "POST /login", ACCOUNTS) == ("/", {}), (
-        f"logging in goes to the list ({ACCOUNTS})"
-    )
+    login_over_a_planted_session(app, auth, ACCOUNTS)
     with auth.client.session_transaction() as after_login:
         assert "planted" not in after_login, (
             "a value put in the session before the login is gone after it: session.clear()"

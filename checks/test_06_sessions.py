@@ -5,8 +5,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from answers import redirect_target
-from sections import COOKIES, LOGIN_LIFETIME, LOGOUT
-from support import PASSWORD, USERNAME, WRONG_PASSWORD, setting
+from sections import LOGIN_LIFETIME, LOGOUT
+from support import (
+    PASSWORD,
+    USERNAME,
+    WRONG_PASSWORD,
+    login_over_a_planted_session,
+    setting,
+)
 
 pytestmark = [pytest.mark.steps(6, 6), pytest.mark.hardening]
 
@@ -39,15 +45,7 @@ def stored_login(db):
 
 
 def test_login_stores_a_login_token_in_a_fresh_session(app, auth, db, user):
-    assert app.config.get("SECRET_KEY"), (
-        f"create_app should set SECRET_KEY, which signs the session cookie ({COOKIES})"
-    )
-    with auth.client.session_transaction() as before_login:
-        before_login["planted"] = "by someone else"
-    response = auth.login()
-    assert redirect_target(response, "POST /login", LOGOUT) == ("/", {}), (
-        f"logging in goes to the list ({LOGOUT})"
-    )
+    login_over_a_planted_session(app, auth, LOGOUT)
     login = stored_login(db)
     assert isinstance(login["_id"], str), f"the login's _id is a random token ({LOGOUT})"
     assert len(login["_id"]) >= 20, f"a token long enough not to be guessed ({LOGOUT})"

@@ -33,11 +33,19 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-# Names the system's Chromium goes by, tried in this order after $CHROMIUM.
-CHROMIUM_NAMES = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"]
+# Names the system's Chromium goes by, tried in this order after $CHROMIUM. Chromium's headless
+# shell comes first: without the full browser's window machinery, a browser check costs it about
+# a third less CPU.
+CHROMIUM_NAMES = [
+    "chromium-headless-shell",
+    "chromium",
+    "chromium-browser",
+    "google-chrome",
+    "google-chrome-stable",
+]
 HOW_TO_INSTALL = (
-    "Install Chromium (`sudo apt-get install chromium`, or your distribution's package), or set"
-    " CHROMIUM=/path/to/chrome to use another one."
+    "Install Chromium (`sudo apt-get install chromium-headless-shell`, or `chromium`, or your"
+    " distribution's package), or set CHROMIUM=/path/to/chrome to use another one."
 )
 # Fixed page size, language and time zone, so screenshots look the same on every machine.
 CONTEXT_OPTIONS = {
@@ -127,13 +135,11 @@ class RunsPage:
     def __init__(self, context, url):
         self.context, self.url = context, url
         self.page = None
-        self.spent = False
 
     def fresh(self):
         """The page, with no cookie, nothing stored and nothing loaded."""
-        if self.page is None or self.page.is_closed() or self.spent:
+        if self.page is None or self.page.is_closed():
             self.page = self.context.new_page()
-            self.spent = False
         self.context.clear_cookies()
         # What an earlier check stored (the panel's fold, say) is gone; the HTTP cache stays:
         # the front end's files are the same for every check.
@@ -148,15 +154,11 @@ class RunsPage:
     def put_back(self):
         """After a check: close the pages it opened, drop its routes, leave its site."""
         for page in self.context.pages:
-            if page is not self.page or self.spent:
+            if page is not self.page:
                 page.close()
         if not self.page.is_closed():
             self.page.unroute_all(behavior="ignoreErrors")
             self.page.goto("about:blank")
-
-    def spend(self):
-        """Let the next check have a new page: this one's check changed what cannot be undone."""
-        self.spent = True
 
 
 class ConsoleWatch:

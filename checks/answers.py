@@ -16,6 +16,7 @@ import pytest
 from flask import request
 from flask.testing import FlaskClient
 from pymongo.errors import ConnectionFailure
+from werkzeug.routing import BuildError
 
 from sections import (
     BODY_LIMIT,
@@ -31,6 +32,7 @@ from sections import (
     THROTTLE,
     UNREACHABLE,
     VALIDATION,
+    WRAPS,
 )
 
 # Where a request's environ keeps what the step's code raised, for said() to name it.
@@ -40,7 +42,7 @@ STEP_FOLDER = re.compile(r"\d\d_")
 
 # --- What the step's own code raised -------------------------------------------------------------
 
-# Exceptions whose own message is a riddle, and what they mean here.
+# Exceptions whose own message is a riddle, and what they mean here ({message}: its own).
 KNOWN_MISTAKES = [
     (
         TypeError,
@@ -48,6 +50,13 @@ KNOWN_MISTAKES = [
         "pymongo 4 removed Collection.update/remove (TypeError: 'Collection' object is not"
         " callable…): use update_one/find_one_and_update and delete_one"
         f" ({METHODVIEW_PITFALLS})",
+    ),
+    (
+        BuildError,
+        "Could not build url for endpoint",
+        "{message} If a decorator guards that view: a view's endpoint is its function's name,"
+        " and a decorator that returns its inner function without functools.wraps gives every"
+        f" view it guards that inner function's name, so url_for finds none of them ({WRAPS})",
     ),
 ]
 
@@ -108,7 +117,7 @@ def describe_exception(error, section=None):
     message = re.sub(r"checked_step_\d+_\w+?\.(\w+)", r"\1", lines[0][:200] if lines else "")
     for error_type, said_by_it, explained in KNOWN_MISTAKES:
         if isinstance(error, error_type) and said_by_it in message:
-            message = explained
+            message = explained.format(message=message)
     sibling = sibling_imported_absolutely(error)
     if sibling:
         message = (

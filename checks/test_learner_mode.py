@@ -6,10 +6,13 @@ import sys
 
 import pytest
 
+from answers import said
+from exercise_patches import exercise_copy
 from learner_probe import probe
 from learner_report import POINTER
+from sections import TEMPLATES, WRAPS
 from servers import run
-from support import ROOT
+from support import ROOT, step_module
 
 REPORT = r"{folder} +{status} +technique (\d+)/(\d+) · hardening (\d+)/(\d+)"
 
@@ -97,3 +100,19 @@ def test_every_failure_a_learner_meets_says_what_and_where_to_read(tmp_path):
     assert bare == {}, "failures without words or without a pointer (learner_probe.py -v)"
     silent = [name for name, (_, _, failed) in found.items() if not failed]
     assert silent == [], "each start, and each pitfall's check, fails"
+
+
+@pytest.fixture
+def step_app_module(request, step_dir):
+    """The app of a copy of the step with the article's decorators: no functools.wraps."""
+    folder = exercise_copy(request.config, step_dir.name, "pitfall_no_wraps")
+    return step_module(folder, "app")
+
+
+@pytest.mark.steps(4, 4)
+def test_a_500_from_a_decorator_without_wraps_names_that_pitfall(auth):
+    # register's url_for("index") fails: the pitfall's own section, not only the check's.
+    answer = auth.register()
+    assert answer.status_code == 500, said(answer)
+    assert "BuildError" in said(answer, TEMPLATES), said(answer, TEMPLATES)
+    assert WRAPS in said(answer, TEMPLATES), said(answer, TEMPLATES)

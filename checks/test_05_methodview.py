@@ -121,6 +121,19 @@ def test_list_pages(client, db, logged_in_user, query, titles, limit, offset):
     )
 
 
+# The index the list's query and sort read, in the sort's directions.
+LIST_PAGE_INDEX = [("owner_id", 1), ("created_at", -1), ("_id", -1)]
+
+
+def test_the_app_makes_the_list_pages_index(db):
+    keys = [index["key"] for index in db.items.index_information().values()]
+    assert LIST_PAGE_INDEX in keys, (
+        "the items collection needs the index that serves the list page, in the sort's"
+        ' directions: db.items.create_index([("owner_id", 1), ("created_at", -1), ("_id", -1)])'
+        f" when the app starts ({METHODVIEW})"
+    )
+
+
 @pytest.mark.parametrize(
     "query",
     [

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from sections import DECORATORS
+from sections import ACCOUNTS, DECORATORS, METHODVIEW, STEP05_MODULES
 from support import PASSWORD, USERNAME
 
 try:
@@ -297,12 +297,20 @@ def add_item(page, title):
     """Add an item with the new-item form; return the API's answer once the page has used it."""
     form = page.locator("form#new-item")
     title_input = form.locator("input[name=title]")
+    # Said before fill(), whose own timeout would name neither the form nor the step.
+    expect(
+        title_input,
+        f'the page offers the form to add an item once STEP_FEATURES has "edit" ({STEP05_MODULES})',
+    ).to_be_visible()
     title_input.fill(title)
     with api_answer(page, "POST") as answer:
         form.locator("button[type=submit]").click()
     if answer.value.ok:
         # The page empties the form a moment after the answer: a title typed before that is lost.
-        expect(title_input).to_have_value("")
+        expect(
+            title_input,
+            f"the new-item form empties its title once the item is created ({METHODVIEW})",
+        ).to_have_value("")
     return answer.value
 
 
@@ -319,20 +327,43 @@ def save_picture(page, path):
     page.screenshot(path=path, clip=area, full_page=True, animations="disabled")
 
 
-def expect_read_only_list(page, titles):
-    """The list shows these titles, in order, with nothing to change them."""
-    expect(page.locator("li.item .item-title")).to_have_text(titles)
-    expect(page.locator("form#new-item")).to_have_count(0)
-    expect(page.locator(".item-edit, .item-delete, .item-title-input")).to_have_count(0)
+def expect_read_only_list(page, titles, section):
+    """The list shows these titles, in order, with nothing to change them; section: where the
+    step that shows them is taught."""
+    expect(
+        page.locator("li.item .item-title"),
+        f"the list shows these titles, newest first ({section})",
+    ).to_have_text(titles)
+    # Until step 05, STEP_FEATURES has no "edit": the page offers nothing that changes an item.
+    read_only = 'read-only before step 05, whose STEP_FEATURES adds "edit"'
+    expect(
+        page.locator("form#new-item"),
+        f"no form to add an item: the list is {read_only} ({section})",
+    ).to_have_count(0)
+    expect(
+        page.locator(".item-edit, .item-delete, .item-title-input"),
+        f"no Edit or Delete on the items: the list is {read_only} ({section})",
+    ).to_have_count(0)
     for checkbox in page.locator(".item-toggle").all():
-        expect(checkbox).to_be_disabled()
+        expect(
+            checkbox, f"the items' checkboxes cannot be ticked: the list is {read_only} ({section})"
+        ).to_be_disabled()
 
 
 def expect_login_page(page, live_url, next_path):
     """The browser shows the login page, which will bring it back to next_path."""
-    expect(page).to_have_url(re.compile(f"^{re.escape(live_url)}/login\\?next="))
-    assert parse_qs(urlsplit(page.url).query) == {"next": [next_path]}, page.url
-    expect(page.locator("input[name=next]")).to_have_value(next_path)
+    expect(
+        page,
+        f"a visitor who is not logged in is sent to the login page, /login?next=… ({DECORATORS})",
+    ).to_have_url(re.compile(f"^{re.escape(live_url)}/login\\?next="))
+    assert parse_qs(urlsplit(page.url).query) == {"next": [next_path]}, (
+        f"the login page's URL should carry next={next_path}, the path asked for, and nothing"
+        f" else; it is {page.url} ({DECORATORS})"
+    )
+    expect(
+        page.locator("input[name=next]"),
+        f"the login form keeps next={next_path} in its hidden next field ({ACCOUNTS})",
+    ).to_have_value(next_path)
 
 
 def row_by_id(page, item_id):

@@ -38,13 +38,18 @@ from browser_support import (
     submit_account_form,
 )
 from sections import (
+    ACCOUNTS,
     CONVERSATION,
+    DECORATORS,
     HEADERS,
     METHODVIEW,
     METHODVIEW_PITFALLS,
     OVERRIDE,
     PRECOMPILED_TEMPLATES,
+    STEP02_MODULES,
     STEP05_MODULES,
+    TEMPLATES,
+    THE_LIST,
     VALIDATION,
 )
 from servers import serving
@@ -218,9 +223,18 @@ def test_headless_shell_is_preferred_to_the_full_browser(monkeypatch, tmp_path):
 def test_step01_shows_the_intro_and_no_list(page, step_dir, api_requests, screenshot):
     page.goto("/")
     banner = f"Step {from_step(step_dir, 'STEP_NUMBER')} · {from_step(step_dir, 'STEP_TITLE')}"
-    expect(page.locator("#step-banner")).to_have_text(banner)
-    expect(page.locator(".intro")).to_contain_text("GET /api/items/")
-    expect(page.locator("#items")).to_have_count(0)
+    expect(
+        page.locator("#step-banner"),
+        "the banner shows STEP_NUMBER and STEP_TITLE, which index.html is rendered with"
+        f" ({TEMPLATES})",
+    ).to_have_text(banner)
+    expect(
+        page.locator(".intro"),
+        f"with STEP_FEATURES empty, the page says the list comes with step 02's API ({TEMPLATES})",
+    ).to_contain_text("GET /api/items/")
+    expect(
+        page.locator("#items"), f"step 01 shows no list: its STEP_FEATURES is empty ({TEMPLATES})"
+    ).to_have_count(0)
     empty = page.locator("#conversation .exchanges-empty")
     expect(empty, f"the panel says why it is empty ({CONVERSATION})").to_have_text(
         "Step 01 has no API yet: this page sends no request."
@@ -236,12 +250,17 @@ def test_steps_02_03_show_the_stored_items_read_only(page, db):
         store_item(db, title, minute, done=done)
     newest_first = list(db.items.find().sort("created_at", -1))
     page.goto("/")
-    expect_read_only_list(page, [document["title"] for document in newest_first])
+    expect_read_only_list(page, [document["title"] for document in newest_first], THE_LIST)
     rows = page.locator("li.item")
     ids = rows.evaluate_all("rows => rows.map(row => row.dataset.id)")
     assert ids == [str(document["_id"]) for document in newest_first], "idAttribute is _id"
-    expect(page.locator(".item-toggle")).to_have_count(3)
-    expect(row_by_id(page, newest_first[-1]["_id"]).locator(".item-toggle")).to_be_checked()
+    expect(
+        page.locator(".item-toggle"), f"each item has a checkbox that shows done ({THE_LIST})"
+    ).to_have_count(3)
+    expect(
+        row_by_id(page, newest_first[-1]["_id"]).locator(".item-toggle"),
+        f"the item stored with done true shows ticked ({THE_LIST})",
+    ).to_be_checked()
     # The encoder's dates reach the page as the same instants.
     dates = page.locator("time.item-created").evaluate_all(
         "times => times.map(time => Date.parse(time.getAttribute('datetime')))"
@@ -249,7 +268,11 @@ def test_steps_02_03_show_the_stored_items_read_only(page, db):
     assert dates == [document["created_at"].timestamp() * 1000 for document in newest_first], (
         "the page shows the encoder's dates as the same instants"
     )
-    expect(page.locator("#current-user")).to_have_count(0)
+    expect(
+        page.locator("#current-user"),
+        'nobody logs in before step 04: STEP_FEATURES is ["items"], without "login"'
+        f" ({STEP02_MODULES})",
+    ).to_have_count(0)
 
 
 @pytest.mark.steps(2, 3)
@@ -257,7 +280,7 @@ def test_steps_02_03_show_the_stored_items_read_only(page, db):
 @DEMO_DATABASE
 def test_steps_02_03_show_the_demo_items_on_a_first_run(page, step_dir, screenshot):
     page.goto("/")
-    expect_read_only_list(page, from_step(step_dir, "DEMO_TITLES"))
+    expect_read_only_list(page, from_step(step_dir, "DEMO_TITLES"), STEP02_MODULES)
     screenshot()
 
 
@@ -277,19 +300,32 @@ def test_step04_logs_in_then_shows_the_list_read_only(page, live_url, step_dir, 
     login_form = demo_login_form(page, live_url, step_dir)
     screenshot("login")
     send_account_form(login_form)
-    expect(page).to_have_url(f"{live_url}/")
-    expect(page.locator("#current-user")).to_have_text(demo_username)
-    expect(page.locator("form#logout button[type=submit]")).to_be_visible()
-    expect_read_only_list(page, from_step(step_dir, "DEMO_TITLES"))
+    expect(page, f"logging in brings the browser back to next, here / ({ACCOUNTS})").to_have_url(
+        f"{live_url}/"
+    )
+    expect(
+        page.locator("#current-user"),
+        f"the page shows who is logged in: / passes g.user's username to index.html ({DECORATORS})",
+    ).to_have_text(demo_username)
+    expect(
+        page.locator("form#logout button[type=submit]"),
+        f'with "login" in STEP_FEATURES, a Log out button beside the username ({DECORATORS})',
+    ).to_be_visible()
+    expect_read_only_list(page, from_step(step_dir, "DEMO_TITLES"), ACCOUNTS)
     screenshot()
 
 
 @pytest.mark.steps(4, 6)
 def test_logging_out_ends_the_session(page, live_url):
     register_with_form(page)
-    expect(page.locator("#current-user")).to_have_text(USERNAME)
+    expect(
+        page.locator("#current-user"),
+        f"registering logs the new account in, and the page shows its name ({ACCOUNTS})",
+    ).to_have_text(USERNAME)
     page.locator("form#logout button[type=submit]").click()
-    expect(page).to_have_url(f"{live_url}/login")
+    expect(page, f"Log out sends the browser to /login ({ACCOUNTS})").to_have_url(
+        f"{live_url}/login"
+    )
     page.goto("/")
     expect_login_page(page, live_url, "/")
 
@@ -332,7 +368,11 @@ def inject_a_script(page, live_url, keep_policy):
     page.route(f"{live_url}/", handle)
     page.goto("/")
     # The app itself runs either way: its scripts are the site's own files.
-    expect(page.locator("#current-user")).to_have_text(USERNAME)
+    expect(
+        page.locator("#current-user"),
+        "with or without the policy the app runs and shows who is logged in: its scripts are the"
+        f" site's own files ({HEADERS})",
+    ).to_have_text(USERNAME)
     return page.evaluate("window.injected === true")
 
 
@@ -360,34 +400,60 @@ def test_an_inline_script_injected_into_a_page_is_blocked(page, live_url, consol
 @pytest.mark.steps(5, 6)
 def test_step05_add_edit_toggle_delete_and_reload(page, db, api_requests):
     register(page)
-    expect(page.locator(".items-empty")).to_have_text("No items yet.")
+    expect(
+        page.locator(".items-empty"),
+        f"a new account has no items, and the page says so ({METHODVIEW})",
+    ).to_have_text("No items yet.")
     for title in ["Buy milk", "Walk the dog", "Write the checks"]:
         assert add_item(page, title).status == 201, "the new-item form creates the item"
     titles = page.locator("li.item .item-title")
-    expect(titles).to_have_text(["Write the checks", "Walk the dog", "Buy milk"])
-    expect(page.locator(".items-empty")).to_be_hidden()
+    expect(titles, f"each item added shows at the top of the list ({METHODVIEW})").to_have_text(
+        ["Write the checks", "Walk the dog", "Buy milk"]
+    )
+    expect(
+        page.locator(".items-empty"),
+        f"the note of an empty list goes with the first item ({METHODVIEW})",
+    ).to_be_hidden()
     milk_id = item_row(page, "Buy milk").get_attribute("data-id")
     dog_id = item_row(page, "Walk the dog").get_attribute("data-id")
     milk = row_by_id(page, milk_id)
 
     milk.locator(".item-title").dblclick()
-    expect(milk).to_have_class(EDITING)
+    expect(milk, f"a double-click on a title opens it for editing ({METHODVIEW})").to_have_class(
+        EDITING
+    )
     milk.locator(".item-title-input").fill("Buy oat milk")
     with api_answer(page, "PUT"):
         milk.locator(".item-title-input").press("Enter")
-    expect(milk.locator(".item-title")).to_have_text("Buy oat milk")
-    expect(milk).not_to_have_class(EDITING)
+    expect(
+        milk.locator(".item-title"), f"the new title shows once the PUT is answered ({METHODVIEW})"
+    ).to_have_text("Buy oat milk")
+    expect(milk, f"the edit ends once the PUT is answered ({METHODVIEW})").not_to_have_class(
+        EDITING
+    )
     with api_answer(page, "PATCH"):
         milk.locator(".item-toggle").click()
     with api_answer(page, "DELETE"):
         row_by_id(page, dog_id).locator(".item-delete").click()
-    expect(row_by_id(page, dog_id)).to_have_count(0)
+    expect(
+        row_by_id(page, dog_id),
+        f"a deleted item leaves the list once the DELETE is answered ({METHODVIEW})",
+    ).to_have_count(0)
 
     with api_answer(page, "GET"):
         page.reload()
-    expect(titles).to_have_text(["Write the checks", "Buy oat milk"])
-    expect(milk.locator(".item-toggle")).to_be_checked()
-    expect(item_row(page, "Write the checks").locator(".item-toggle")).not_to_be_checked()
+    expect(
+        titles,
+        "after a reload the list shows what is stored, newest first: the new title kept, the"
+        f" deleted item gone ({METHODVIEW})",
+    ).to_have_text(["Write the checks", "Buy oat milk"])
+    expect(
+        milk.locator(".item-toggle"), f"the ticked item is still done after a reload ({METHODVIEW})"
+    ).to_be_checked()
+    expect(
+        item_row(page, "Write the checks").locator(".item-toggle"),
+        f"an item never ticked is still not done after a reload ({METHODVIEW})",
+    ).not_to_be_checked()
 
     milk_url, dog_url = f"/api/items/{milk_id}", f"/api/items/{dog_id}"
     assert api_requests.calls == [
@@ -418,16 +484,24 @@ def test_step05_demo_account_adds_an_item_and_ticks_one(page, live_url, step_dir
     send_account_form(demo_login_form(page, live_url, step_dir))
     demo_titles = from_step(step_dir, "DEMO_TITLES")
     titles = page.locator("li.item .item-title")
-    expect(titles).to_have_text(demo_titles)
+    expect(
+        titles,
+        "the demo account sees the demo items, newest first: each is stored with the demo"
+        f" account's _id as its owner_id ({METHODVIEW})",
+    ).to_have_text(demo_titles)
     assert add_item(page, NEW_TITLE).status == 201, "the demo account can add an item"
     ticked = item_row(page, demo_titles[0]).locator(".item-toggle")
     with api_answer(page, "PATCH") as answer:
         ticked.click()
     assert answer.value.status == 200, "the demo account can tick its items"
-    expect(titles).to_have_text([NEW_TITLE, *demo_titles])
-    expect(ticked).to_be_checked()
+    expect(titles, f"the new item shows above the demo items ({METHODVIEW})").to_have_text(
+        [NEW_TITLE, *demo_titles]
+    )
+    expect(ticked, f"the ticked demo item shows done ({METHODVIEW})").to_be_checked()
     # The conversation so far, the create opened: its body, its Location, the stored item.
-    expect(exchange_line(page, 1)).to_have_text(panel_line("POST", "/api/items/", "201 Created"))
+    expect(exchange_line(page, 1), f"the create, answered 201 ({METHODVIEW})").to_have_text(
+        panel_line("POST", "/api/items/", "201 Created")
+    )
     open_exchange(page, 1)
     screenshot()
 
@@ -440,9 +514,15 @@ def test_step05_refused_title_shows_the_message_next_to_the_field(page, db, cons
     answer = add_item(page, title)
     assert answer.status == 422, "a title over 200 characters or blank is a 422"
     error = page.locator("form#new-item .field-error")
-    expect(error).to_be_visible()
-    expect(error).to_have_text(answer.json()["fields"]["title"])
-    expect(page.locator("li.item")).to_have_count(0)
+    expect(
+        error, f"a refused title shows a message next to the field ({VALIDATION})"
+    ).to_be_visible()
+    expect(error, f"the message shown is the 422's fields.title ({VALIDATION})").to_have_text(
+        answer.json()["fields"]["title"]
+    )
+    expect(
+        page.locator("li.item"), f"a refused item does not join the list ({VALIDATION})"
+    ).to_have_count(0)
     assert db.items.count_documents({}) == 0, "a refused item is not stored"
 
 
@@ -456,7 +536,10 @@ def test_step05_refused_edit_keeps_the_title_and_says_why(page, db, console):
     console.expect_failed_request(422)
     with api_answer(page, "PUT") as answer:
         row.locator(".item-title-input").press("Enter")
-    expect(row.locator(".field-error")).to_have_text(answer.value.json()["fields"]["title"])
+    expect(
+        row.locator(".field-error"),
+        f"a refused edit shows the 422's fields.title under the item ({VALIDATION})",
+    ).to_have_text(answer.value.json()["fields"]["title"])
     assert stored_items(db) == [("Buy milk", False)], "a refused edit changes nothing"
 
 
@@ -468,8 +551,11 @@ def test_step05_escape_cancels_an_edit(page, api_requests):
     row.locator(".item-title").dblclick()
     row.locator(".item-title-input").fill("Buy oat milk")
     row.locator(".item-title-input").press("Escape")
-    expect(row).not_to_have_class(EDITING)
-    expect(row.locator(".item-title")).to_have_text("Buy milk")
+    expect(row, f"Escape ends the edit ({METHODVIEW})").not_to_have_class(EDITING)
+    expect(
+        row.locator(".item-title"),
+        f"after Escape the title is the stored one, unchanged ({METHODVIEW})",
+    ).to_have_text("Buy milk")
     assert [method for method, _ in api_requests.calls] == ["GET", "POST"], "nothing sent"
 
 
@@ -481,11 +567,23 @@ def test_step05_expired_login_sends_the_browser_to_the_login_page(page, live_url
     page.context.clear_cookies()
     console.expect_failed_request(401)
     add_item(page, "Buy milk")
-    expect(page).to_have_url(f"{live_url}/login?next=%2F")
-    expect(page.locator("input[name=next]")).to_have_value("/")
+    expect(
+        page,
+        f"a 401 from the API sends the browser to /login, with next=/ to come back ({DECORATORS})",
+    ).to_have_url(f"{live_url}/login?next=%2F")
+    expect(
+        page.locator("input[name=next]"),
+        f"the login form keeps next=/ in its hidden field ({ACCOUNTS})",
+    ).to_have_value("/")
     submit_account_form(page, USERNAME, PASSWORD)
-    expect(page).to_have_url(f"{live_url}/")
-    expect(page.locator(".items-empty")).to_be_visible()
+    expect(page, f"logging in again brings the browser back to / ({ACCOUNTS})").to_have_url(
+        f"{live_url}/"
+    )
+    expect(
+        page.locator(".items-empty"),
+        "back on the list, which is empty: the create sent while logged out stored nothing"
+        f" ({DECORATORS})",
+    ).to_be_visible()
     assert db.items.count_documents({}) == 0, "nothing was saved while logged out"
 
 
@@ -496,14 +594,24 @@ def test_step05_user_text_is_rendered_as_text(page):
     with api_answer(page, "GET"):
         page.reload()
     row = item_row(page, SCRIPT_TITLE)
-    expect(row.locator(".item-title")).to_have_text(SCRIPT_TITLE)
-    expect(row.locator(".item-title-input")).to_have_value(SCRIPT_TITLE)
-    expect(page.locator("#items img")).to_have_count(0)
+    as_text = (
+        f"the item's template writes user text as text, never as HTML ({PRECOMPILED_TEMPLATES})"
+    )
+    expect(
+        row.locator(".item-title"), f"a title that looks like HTML shows as typed: {as_text}"
+    ).to_have_text(SCRIPT_TITLE)
+    expect(
+        row.locator(".item-title-input"), f"the edit field holds the title as typed: {as_text}"
+    ).to_have_value(SCRIPT_TITLE)
+    expect(page.locator("#items img"), f"no <img> comes out of a title: {as_text}").to_have_count(0)
     response = open_exchange(page).locator(".exchange-response")
     expect(response, f"the panel shows it as text too ({CONVERSATION})").to_contain_text(
         f'"title": "{SCRIPT_TITLE}"'
     )
-    expect(page.locator("#conversation img")).to_have_count(0)
+    expect(
+        page.locator("#conversation img"),
+        f"no <img> comes out of a title in the panel either ({CONVERSATION})",
+    ).to_have_count(0)
     assert page.evaluate("typeof window.pwned") == "undefined", "user text never runs as HTML"
 
 
@@ -549,7 +657,11 @@ def test_step05_page_runs_under_a_policy_without_eval(page, live_url, db):
         # The app has run and shown its list, or the browser has refused something; then its
         # panel has drawn the list's request, the last thing the page renders.
         page.locator("li.item .item-title, html[data-refused]").first.wait_for(state="attached")
-        expect(exchange_rows(page).or_(page.locator("html[data-refused]"))).not_to_have_count(0)
+        expect(
+            exchange_rows(page).or_(page.locator("html[data-refused]")),
+            "under a policy without eval the page should run and draw the list's request in its"
+            f" panel ({PRECOMPILED_TEMPLATES})",
+        ).not_to_have_count(0)
         refused = page.locator("html").get_attribute("data-refused")
     assert refused is None, (
         f"under the policy {NO_EVAL_POLICY!r} the page must not need eval, yet the browser"
@@ -646,22 +758,28 @@ def test_step05_form_error_goes_once_it_no_longer_applies(page, console):
 
     def refuse_a_blank_title():
         console.expect_failed_request(422)
-        assert add_item(page, "   ").status == 422
-        expect(error).to_be_visible()
+        assert add_item(page, "   ").status == 422, (
+            f"a blank title is refused with a 422 ({VALIDATION})"
+        )
+        expect(
+            error, f"a refused title shows a message next to the field ({VALIDATION})"
+        ).to_be_visible()
 
     refuse_a_blank_title()
     page.locator("form#new-item input[name=title]").fill("Buy bread")
-    expect(error).to_be_hidden()
+    expect(
+        error, f"the form's message goes once a new title is typed ({VALIDATION})"
+    ).to_be_hidden()
     refuse_a_blank_title()
     with api_answer(page, "PATCH"):
         milk.locator(".item-toggle").click()
-    expect(error).to_be_hidden()
+    expect(error, f"the form's message goes once an item is ticked ({VALIDATION})").to_be_hidden()
     refuse_a_blank_title()
     milk.locator(".item-edit").click()
     milk.locator(".item-title-input").fill("Buy oat milk")
     with api_answer(page, "PUT"):
         milk.locator(".item-title-input").press("Enter")
-    expect(error).to_be_hidden()
+    expect(error, f"the form's message goes once an item is edited ({VALIDATION})").to_be_hidden()
 
 
 @pytest.mark.steps(5, 6)
@@ -676,23 +794,33 @@ def test_step05_item_error_goes_when_the_edit_ends(page, console):
         console.expect_failed_request(422)
         with api_answer(page, "PUT"):
             title_input.press("Enter")
-        expect(error).to_be_visible()
+        expect(
+            error, f"a refused edit shows a message under the item ({VALIDATION})"
+        ).to_be_visible()
 
     refuse_a_blank_title()
     title_input.press("Escape")
-    expect(error).to_be_hidden()
+    expect(
+        error, f"the item's message goes when Escape ends the edit ({VALIDATION})"
+    ).to_be_hidden()
     refuse_a_blank_title()
     # Back to the stored title: nothing to send, nothing wrong any more.
     title_input.fill("Buy milk")
     title_input.press("Enter")
-    expect(row).not_to_have_class(EDITING)
-    expect(error).to_be_hidden()
+    expect(
+        row, f"Enter on the stored title ends the edit, with nothing to send ({VALIDATION})"
+    ).not_to_have_class(EDITING)
+    expect(error, f"the item's message goes when the edit ends ({VALIDATION})").to_be_hidden()
     refuse_a_blank_title()
     with api_answer(page, "PUT"):
         title_input.fill("Buy oat milk")
         title_input.press("Enter")
-    expect(row.locator(".item-title")).to_have_text("Buy oat milk")
-    expect(error).to_be_hidden()
+    expect(
+        row.locator(".item-title"), f"the new title shows once the PUT is answered ({METHODVIEW})"
+    ).to_have_text("Buy oat milk")
+    expect(
+        error, f"the item's message goes once a good title is saved ({VALIDATION})"
+    ).to_be_hidden()
 
 
 # The conversation panel -----------------------------------------------------------------------
@@ -743,7 +871,9 @@ def test_step05_conversation_shows_create_edit_and_delete(page, db):
     expect(row.locator(".exchange-details"), f"the Location header ({METHODVIEW})").to_contain_text(
         f"Location /api/items/{item_id}"
     )
-    expect(row.locator(".exchange-request")).to_have_text('{\n  "title": "Buy milk"\n}')
+    expect(
+        row.locator(".exchange-request"), f"the create's body, as the page sent it ({CONVERSATION})"
+    ).to_have_text('{\n  "title": "Buy milk"\n}')
 
     milk = row_by_id(page, item_id)
     milk.locator(".item-edit").click()
@@ -758,7 +888,9 @@ def test_step05_conversation_shows_create_edit_and_delete(page, db):
     expect(exchange_line(page), f"the delete, answered 204 ({METHODVIEW})").to_have_text(
         panel_line("DELETE", short_item_url(item_id), "204 No Content")
     )
-    expect(exchange_rows(page), "GET, POST, PUT, DELETE: four rows").to_have_count(4)
+    expect(
+        exchange_rows(page), f"GET, POST, PUT, DELETE: four rows ({CONVERSATION})"
+    ).to_have_count(4)
     assert db.items.count_documents({}) == 0, "the delete the panel shows really deleted the item"
 
 
@@ -769,7 +901,9 @@ def test_step05_conversation_shows_the_401_after_a_logout_in_another_tab(page, d
     other_tab.goto("/")
     other_tab.locator("form#logout button[type=submit]").click()
     # The logout must be done before the tab closes, or closing it could cancel the request.
-    expect(other_tab, "logging out in the other tab").to_have_url(re.compile(r"/login$"))
+    expect(other_tab, f"Log out in the other tab sends it to /login ({ACCOUNTS})").to_have_url(
+        re.compile(r"/login$")
+    )
     other_tab.close()
     # The page goes to the login page on a 401. A 204 answer to a navigation leaves the
     # browser where it is: the check can read the panel.
@@ -814,7 +948,9 @@ def test_step05_conversation_hides_passwords(page, console):
     expect(request, f"a password is never shown ({CONVERSATION})").to_contain_text(
         '"password": "(hidden)"'
     )
-    expect(page.locator("#conversation")).not_to_contain_text(PASSWORD)
+    expect(
+        page.locator("#conversation"), f"the password shows nowhere in the panel ({CONVERSATION})"
+    ).not_to_contain_text(PASSWORD)
 
 
 @pytest.mark.steps(5, 6)
@@ -825,7 +961,10 @@ def test_step05_id_attribute_switch_off_posts_the_stored_item_again(
     id_attribute = switch(page, "id-attribute")
     expect(id_attribute, f"the correct app by default ({ID_ATTRIBUTE})").to_be_checked()
     id_attribute.uncheck()
-    expect(page.locator('.pitfall-note[data-switch="id-attribute"]')).to_be_visible()
+    expect(
+        page.locator('.pitfall-note[data-switch="id-attribute"]'),
+        f"unticked, the switch shows a note on what it changes ({ID_ATTRIBUTE})",
+    ).to_be_visible()
     milk.locator(".item-edit").click()
     milk.locator(".item-title-input").fill("Buy oat milk")
     console.expect_failed_request(400)
@@ -845,8 +984,13 @@ def test_step05_id_attribute_switch_off_posts_the_stored_item_again(
     )
     with api_answer(page, "GET"):
         page.reload()
-    expect(switch(page, "id-attribute"), "a reload puts the switch back").to_be_checked()
-    expect(page.locator("li.item .item-title")).to_have_text(["Buy milk"])
+    expect(
+        switch(page, "id-attribute"), f"a reload puts the switch back ({ID_ATTRIBUTE})"
+    ).to_be_checked()
+    expect(
+        page.locator("li.item .item-title"),
+        f"after a reload the list holds the one item, its title unchanged ({ID_ATTRIBUTE})",
+    ).to_have_text(["Buy milk"])
 
 
 @pytest.mark.steps(5, 5)
@@ -883,7 +1027,10 @@ def test_step06_emulate_http_switch_sends_a_delete_as_a_post(page, db, api_reque
     expect(exchange_line(page), f"the method sent and the one meant ({OVERRIDE})").to_have_text(
         re.compile(f"^{re.escape(line)}{LINE_TIME}")
     )
-    expect(row_by_id(page, item_id)).to_have_count(0)
+    expect(
+        row_by_id(page, item_id),
+        f"the item deleted through the override leaves the list ({OVERRIDE})",
+    ).to_have_count(0)
     assert api_requests.calls[-1] == ("POST", f"/api/items/{item_id}"), (
         f"emulateHTTP sends a POST, and no DELETE goes out ({OVERRIDE})"
     )
@@ -897,11 +1044,13 @@ def test_conversation_folds_away_and_stays_folded(page):
     panel = page.locator("#conversation")
     expect(panel, f"open at first ({CONVERSATION})").to_have_attribute("open", "")
     panel.locator(".conversation-title").click()
-    expect(exchange_rows(page)).to_be_hidden()
+    expect(
+        exchange_rows(page), f"a click on the panel's title folds it ({CONVERSATION})"
+    ).to_be_hidden()
     with api_answer(page, "GET"):
         page.reload()
     expect(panel, f"folded after a reload, as left ({CONVERSATION})").not_to_have_attribute(
         "open", ""
     )
     panel.locator(".conversation-title").click()
-    expect(exchange_line(page)).to_be_visible()
+    expect(exchange_line(page), f"a second click opens it again ({CONVERSATION})").to_be_visible()

@@ -41,6 +41,7 @@ from sections import (
     ACCOUNTS,
     CONVERSATION,
     DECORATORS,
+    ENCODER,
     HEADERS,
     METHODVIEW,
     METHODVIEW_PITFALLS,
@@ -240,7 +241,7 @@ def test_step01_shows_the_intro_and_no_list(page, step_dir, api_requests, screen
         "Step 01 has no API yet: this page sends no request."
     )
     screenshot()
-    assert api_requests.calls == [], "step 01 has no API to call"
+    assert api_requests.calls == [], f"step 01 has no API to call ({TEMPLATES})"
 
 
 @pytest.mark.steps(2, 3)
@@ -253,7 +254,9 @@ def test_steps_02_03_show_the_stored_items_read_only(page, db):
     expect_read_only_list(page, [document["title"] for document in newest_first], THE_LIST)
     rows = page.locator("li.item")
     ids = rows.evaluate_all("rows => rows.map(row => row.dataset.id)")
-    assert ids == [str(document["_id"]) for document in newest_first], "idAttribute is _id"
+    assert ids == [str(document["_id"]) for document in newest_first], (
+        f"each row carries its item's _id, the models' idAttribute ({THE_LIST})"
+    )
     expect(
         page.locator(".item-toggle"), f"each item has a checkbox that shows done ({THE_LIST})"
     ).to_have_count(3)
@@ -266,7 +269,7 @@ def test_steps_02_03_show_the_stored_items_read_only(page, db):
         "times => times.map(time => Date.parse(time.getAttribute('datetime')))"
     )
     assert dates == [document["created_at"].timestamp() * 1000 for document in newest_first], (
-        "the page shows the encoder's dates as the same instants"
+        f"the page shows the encoder's dates as the same instants ({ENCODER})"
     )
     expect(
         page.locator("#current-user"),
@@ -346,7 +349,9 @@ def test_account_pages_log_no_console_errors(page):
         )
     watch.stop(page)
     problems = watch.problems()
-    assert problems == [], "the account pages log no console errors:\n" + "\n".join(problems)
+    assert problems == [], f"the account pages log no console errors ({ACCOUNTS}):\n" + "\n".join(
+        problems
+    )
 
 
 # A script that a page would run if the server ever let one through into its HTML.
@@ -405,7 +410,9 @@ def test_step05_add_edit_toggle_delete_and_reload(page, db, api_requests):
         f"a new account has no items, and the page says so ({METHODVIEW})",
     ).to_have_text("No items yet.")
     for title in ["Buy milk", "Walk the dog", "Write the checks"]:
-        assert add_item(page, title).status == 201, "the new-item form creates the item"
+        assert add_item(page, title).status == 201, (
+            f"the new-item form creates the item ({METHODVIEW})"
+        )
     titles = page.locator("li.item .item-title")
     expect(titles, f"each item added shows at the top of the list ({METHODVIEW})").to_have_text(
         ["Write the checks", "Walk the dog", "Buy milk"]
@@ -465,15 +472,20 @@ def test_step05_add_edit_toggle_delete_and_reload(page, db, api_requests):
         ("PATCH", milk_url),
         ("DELETE", dog_url),
         ("GET", "/api/items/"),
-    ], "one request per change: POST to add, PUT to edit, PATCH to toggle, DELETE to remove"
-    assert api_requests.body("PATCH") == {"done": True}, "patch: true sends only the change"
-    assert api_requests.body("PUT")["_id"] == milk_id, "PUT sends the whole item"
+    ], (
+        "one request per change: POST to add, PUT to edit, PATCH to toggle, DELETE to remove"
+        f" ({METHODVIEW})"
+    )
+    assert api_requests.body("PATCH") == {"done": True}, (
+        f"patch: true sends only the change ({METHODVIEW})"
+    )
+    assert api_requests.body("PUT")["_id"] == milk_id, f"PUT sends the whole item ({METHODVIEW})"
     assert stored_items(db) == [("Write the checks", False), ("Buy oat milk", True)], (
-        "the database holds what the page shows"
+        f"the database holds what the page shows ({METHODVIEW})"
     )
     user = db.users.find_one({"username": USERNAME})
     assert {item["owner_id"] for item in db.items.find()} == {user["_id"]}, (
-        "every item belongs to the user who made it"
+        f"every item belongs to the user who made it ({METHODVIEW})"
     )
 
 
@@ -489,11 +501,13 @@ def test_step05_demo_account_adds_an_item_and_ticks_one(page, live_url, step_dir
         "the demo account sees the demo items, newest first: each is stored with the demo"
         f" account's _id as its owner_id ({METHODVIEW})",
     ).to_have_text(demo_titles)
-    assert add_item(page, NEW_TITLE).status == 201, "the demo account can add an item"
+    assert add_item(page, NEW_TITLE).status == 201, (
+        f"the demo account can add an item ({METHODVIEW})"
+    )
     ticked = item_row(page, demo_titles[0]).locator(".item-toggle")
     with api_answer(page, "PATCH") as answer:
         ticked.click()
-    assert answer.value.status == 200, "the demo account can tick its items"
+    assert answer.value.status == 200, f"the demo account can tick its items ({METHODVIEW})"
     expect(titles, f"the new item shows above the demo items ({METHODVIEW})").to_have_text(
         [NEW_TITLE, *demo_titles]
     )
@@ -512,7 +526,7 @@ def test_step05_refused_title_shows_the_message_next_to_the_field(page, db, cons
     register(page)
     console.expect_failed_request(422)
     answer = add_item(page, title)
-    assert answer.status == 422, "a title over 200 characters or blank is a 422"
+    assert answer.status == 422, f"a title over 200 characters or blank is a 422 ({VALIDATION})"
     error = page.locator("form#new-item .field-error")
     expect(
         error, f"a refused title shows a message next to the field ({VALIDATION})"
@@ -523,7 +537,7 @@ def test_step05_refused_title_shows_the_message_next_to_the_field(page, db, cons
     expect(
         page.locator("li.item"), f"a refused item does not join the list ({VALIDATION})"
     ).to_have_count(0)
-    assert db.items.count_documents({}) == 0, "a refused item is not stored"
+    assert db.items.count_documents({}) == 0, f"a refused item is not stored ({VALIDATION})"
 
 
 @pytest.mark.steps(5, 6)
@@ -540,7 +554,9 @@ def test_step05_refused_edit_keeps_the_title_and_says_why(page, db, console):
         row.locator(".field-error"),
         f"a refused edit shows the 422's fields.title under the item ({VALIDATION})",
     ).to_have_text(answer.value.json()["fields"]["title"])
-    assert stored_items(db) == [("Buy milk", False)], "a refused edit changes nothing"
+    assert stored_items(db) == [("Buy milk", False)], (
+        f"a refused edit changes nothing ({VALIDATION})"
+    )
 
 
 @pytest.mark.steps(5, 6)
@@ -556,7 +572,9 @@ def test_step05_escape_cancels_an_edit(page, api_requests):
         row.locator(".item-title"),
         f"after Escape the title is the stored one, unchanged ({METHODVIEW})",
     ).to_have_text("Buy milk")
-    assert [method for method, _ in api_requests.calls] == ["GET", "POST"], "nothing sent"
+    assert [method for method, _ in api_requests.calls] == ["GET", "POST"], (
+        f"Escape ends the edit without sending anything ({METHODVIEW})"
+    )
 
 
 @pytest.mark.steps(5, 6)
@@ -584,7 +602,7 @@ def test_step05_expired_login_sends_the_browser_to_the_login_page(page, live_url
         "back on the list, which is empty: the create sent while logged out stored nothing"
         f" ({DECORATORS})",
     ).to_be_visible()
-    assert db.items.count_documents({}) == 0, "nothing was saved while logged out"
+    assert db.items.count_documents({}) == 0, f"nothing was saved while logged out ({DECORATORS})"
 
 
 @pytest.mark.steps(5, 6)
@@ -612,7 +630,9 @@ def test_step05_user_text_is_rendered_as_text(page):
         page.locator("#conversation img"),
         f"no <img> comes out of a title in the panel either ({CONVERSATION})",
     ).to_have_count(0)
-    assert page.evaluate("typeof window.pwned") == "undefined", "user text never runs as HTML"
+    assert page.evaluate("typeof window.pwned") == "undefined", (
+        f"user text never runs as HTML ({PRECOMPILED_TEMPLATES})"
+    )
 
 
 # A Content-Security-Policy that lets scripts come from the site's own files and never lets them
@@ -891,7 +911,9 @@ def test_step05_conversation_shows_create_edit_and_delete(page, db):
     expect(
         exchange_rows(page), f"GET, POST, PUT, DELETE: four rows ({CONVERSATION})"
     ).to_have_count(4)
-    assert db.items.count_documents({}) == 0, "the delete the panel shows really deleted the item"
+    assert db.items.count_documents({}) == 0, (
+        f"the delete the panel shows really deleted the item ({METHODVIEW})"
+    )
 
 
 @pytest.mark.steps(5, 6)
@@ -913,7 +935,7 @@ def test_step05_conversation_shows_the_401_after_a_logout_in_another_tab(page, d
     expect(exchange_line(page), f"the refused create ({CONVERSATION})").to_have_text(
         panel_line("POST", "/api/items/", "401 Unauthorized")
     )
-    assert db.items.count_documents({}) == 0, "nothing is saved once logged out"
+    assert db.items.count_documents({}) == 0, f"nothing is saved once logged out ({DECORATORS})"
 
 
 @pytest.mark.steps(5, 6)
@@ -928,7 +950,7 @@ def test_step05_conversation_shows_a_422_with_its_field_errors(page, db, console
     expect(response, f"the field's message in the answer ({VALIDATION})").to_contain_text(
         f'"title": "{message}"'
     )
-    assert db.items.count_documents({}) == 0, "a refused item is not stored"
+    assert db.items.count_documents({}) == 0, f"a refused item is not stored ({VALIDATION})"
 
 
 @pytest.mark.steps(5, 6)

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from sections import ACCOUNTS, DECORATORS, METHODVIEW, STEP05_MODULES
+from sections import ACCOUNTS, DECORATORS, METHODVIEW, STEP05_MODULES, VALIDATION
 from support import PASSWORD, USERNAME
 
 try:
@@ -59,6 +59,9 @@ FAILED_LOAD = "Failed to load resource: the server responded with a status of {s
 # How long Playwright waits for a page or an element, in ms: ten times a busy machine's page
 # load, yet short enough that a learner whose page is broken does not wait long for each check.
 TIMEOUT_MS = 15_000
+# How long to wait for what the page draws before it fetches the list (its form, the panel's
+# switches) once the list has come (ms): it is there by then or never will be.
+DRAWN_BEFORE_THE_LIST_MS = 1_000
 # A picture ends this far below the page's lowest element, in CSS pixels (the app's 2rem).
 PICTURE_MARGIN_PX = 32
 # How tall a picture of the page is, or null while an item is still fading in: Chaplin fades
@@ -297,11 +300,12 @@ def add_item(page, title):
     """Add an item with the new-item form; return the API's answer once the page has used it."""
     form = page.locator("form#new-item")
     title_input = form.locator("input[name=title]")
-    # Said before fill(), whose own timeout would name neither the form nor the step.
+    # Said before fill(), whose own timeout would name neither the form nor the step. The callers
+    # waited for the list, so a missing form fails in a second, not TIMEOUT_MS in each check.
     expect(
         title_input,
         f'the page offers the form to add an item once STEP_FEATURES has "edit" ({STEP05_MODULES})',
-    ).to_be_visible()
+    ).to_be_visible(timeout=DRAWN_BEFORE_THE_LIST_MS)
     title_input.fill(title)
     with api_answer(page, "POST") as answer:
         form.locator("button[type=submit]").click()
@@ -312,6 +316,19 @@ def add_item(page, title):
             f"the new-item form empties its title once the item is created ({METHODVIEW})",
         ).to_have_value("")
     return answer.value
+
+
+def title_error(answer):
+    """The 422's message for the title, which the page shows next to the field."""
+    fields = answer.json().get("fields")
+    if not isinstance(fields, dict) or "title" not in fields:
+        pytest.fail(
+            'a 422 says what is wrong field by field, {"error": …, "fields": {"title": …}}: the'
+            f" page shows fields.title next to the field; it answered {answer.json()}"
+            f" ({VALIDATION})",
+            pytrace=False,
+        )
+    return fields["title"]
 
 
 def item_row(page, title):

@@ -10,6 +10,7 @@ TEMPLATES = "WORKSHOP.md, Step 01 · Brunch's output as Flask's static folder an
 TEMPLATE_LOADER = "WORKSHOP.md, Step 01 · The pitfall: where Flask looks for templates"
 CONVERSATION = "WORKSHOP.md, Step 01 · The conversation panel"
 PRECOMPILED_TEMPLATES = "WORKSHOP.md, Step 01 · Templates compiled at build time"
+STEP01_CONTRACT = "WORKSHOP.md, Step 01 · Contract"
 
 # --- Step 02 -------------------------------------------------------------------------------------
 STEP02_MODULES = "WORKSHOP.md, Step 02 · What changed since step 01"
@@ -20,6 +21,7 @@ ERRORS = "WORKSHOP.md, Step 02 · One shape for every error"
 UNREACHABLE = "WORKSHOP.md, Step 02 · Hardening: a database that does not answer"
 
 # --- Step 03 -------------------------------------------------------------------------------------
+STEP03_MODULES = "WORKSHOP.md, Step 03 · What changed since step 02"
 ENCODER = "WORKSHOP.md, Step 03 · One encoder, plugged into Flask's JSON provider"
 ENCODER_PITFALLS = (
     "WORKSHOP.md, Step 03 · The pitfalls: a fallback that never ends, a setting that is ignored"

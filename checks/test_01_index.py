@@ -3,10 +3,40 @@
 import pytest
 
 from answers import expect_status, said
-from sections import TEMPLATE_LOADER, TEMPLATES
-from support import from_step
+from sections import (
+    STEP01_CONTRACT,
+    STEP02_MODULES,
+    STEP03_MODULES,
+    STEP04_MODULES,
+    STEP05_MODULES,
+    STEP06_MODULES,
+    TEMPLATE_LOADER,
+    TEMPLATES,
+)
+from support import from_step, step_number
 
 pytestmark = pytest.mark.steps(1, 6)
+
+# Where each step's text gives the number and title its app.py sets.
+NAMED_IN = {
+    1: STEP01_CONTRACT,
+    2: STEP02_MODULES,
+    3: STEP03_MODULES,
+    4: STEP04_MODULES,
+    5: STEP05_MODULES,
+    6: STEP06_MODULES,
+}
+
+
+def test_step_number_is_the_folders(step_dir):
+    # A copy of the step before keeps its number: the page, and the database, would be its.
+    expected = f"{step_number(step_dir):02d}"
+    number = from_step(step_dir, "STEP_NUMBER")
+    assert number == expected, (
+        f"{step_dir.name} is step {expected}: its app.py sets STEP_NUMBER = {expected!r}, and"
+        f" STEP_TITLE to the step's title; STEP_NUMBER is {number!r}"
+        f" ({NAMED_IN[step_number(step_dir)]})"
+    )
 
 
 def test_index_renders_the_built_front_end_as_a_template(

@@ -67,6 +67,10 @@ def test_embedded_database_starts_with_demo_items(make_app, auth_actions, step_d
     assert all(item.get("title") and item.get("created_at") for item in items), (
         f"each demo item has a title and a created_at ({STEP02_MODULES})"
     )
+    if step_number(step_dir) >= 5:
+        assert all(item.get("updated_at") for item in items), (
+            f"from step 05 on, items have an updated_at, the demo items included ({METHODVIEW})"
+        )
 
 
 @pytest.mark.steps(2, 2)

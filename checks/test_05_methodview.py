@@ -388,6 +388,10 @@ def test_bodies_that_are_not_a_json_object_are_refused(client, db, item, request
     for method, url in targets.items():
         response = client.open(url, method=method, **request_args)
         assert_json_error(response, status, f"{method} {url} with the body {sent}", VALIDATION)
+        assert "could not understand" not in response.get_json()["error"], (
+            f"{method} {url} with the body {sent}: the 400 says what is wrong with the body, not"
+            f' Werkzeug\'s "could not understand" ({VALIDATION})'
+        )
     assert items_in(db) == before, f"a refused body changes nothing ({VALIDATION})"
 
 

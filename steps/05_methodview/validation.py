@@ -1,6 +1,7 @@
 """Check what a client sends before anything reaches MongoDB."""
 
 from flask import abort, request
+from werkzeug.exceptions import BadRequest
 
 from .errors import error_response
 
@@ -18,9 +19,10 @@ def refuse(message, fields=None, status=422):
 def json_object():
     """Return the request's body as a dict, or stop with 415 or 400 saying why."""
     try:
-        # 415 and 400 come from Flask; nesting thousands deep raises RecursionError instead.
+        # 415 comes from Flask. Its 400 says only "could not understand", and nesting thousands
+        # deep raises RecursionError instead: both are answered with what is wrong.
         body = request.get_json()
-    except RecursionError:
+    except (BadRequest, RecursionError):
         abort(400, "The body is not valid JSON.")
     if not isinstance(body, dict):
         abort(400, 'Send a JSON object, such as {"title": "Buy milk"}.')

@@ -17,10 +17,11 @@ from sections import ACCOUNTS, DECORATORS, METHODVIEW, STEP05_MODULES, VALIDATIO
 from support import PASSWORD, USERNAME
 
 try:
+    from playwright.sync_api import TimeoutError as PageTimeout
     from playwright.sync_api import expect, sync_playwright
 except ImportError:
     # Without Playwright the `browser` fixture skips (or fails under CI), saying how to install it.
-    expect = sync_playwright = None
+    PageTimeout = expect = sync_playwright = None
 
 # Flags that work as root, in containers and without network access to Google's services.
 CHROMIUM_ARGS = [

@@ -16,6 +16,7 @@ from browser_support import (
     TIMEOUT_MS,
     AppOfTheCheck,
     ConsoleWatch,
+    PageTimeout,
     RequestLog,
     RunsPage,
     add_item,
@@ -1065,6 +1066,10 @@ def test_step06_emulate_http_switch_sends_a_delete_as_a_post(page, db, api_reque
     assert db.items.count_documents({}) == 0, f"the override deleted the item ({OVERRIDE})"
 
 
+# True once the panel has stored its fold (frontend/app/views/conversation_view.js, FOLDED_KEY).
+FOLD_REMEMBERED = "() => localStorage.getItem('conversation-folded') === 'yes'"
+
+
 @pytest.mark.steps(2, 2)
 def test_conversation_folds_away_and_stays_folded(page):
     with api_answer(page, "GET"):
@@ -1075,6 +1080,16 @@ def test_conversation_folds_away_and_stays_folded(page):
     expect(
         exchange_rows(page), f"a click on the panel's title folds it ({CONVERSATION})"
     ).to_be_hidden()
+    # The panel remembers the fold on <details>' toggle event, which the browser fires a moment
+    # after the click: a reload before it would forget the fold.
+    try:
+        page.wait_for_function(FOLD_REMEMBERED, timeout=DRAWN_BEFORE_THE_LIST_MS)
+    except PageTimeout:
+        pytest.fail(
+            "the panel remembers its fold in localStorage (conversation-folded: yes), so that a"
+            f" reload keeps it folded ({CONVERSATION})",
+            pytrace=False,
+        )
     with api_answer(page, "GET"):
         page.reload()
     expect(panel, f"folded after a reload, as left ({CONVERSATION})").not_to_have_attribute(

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import bcrypt
 import jinja2
+import pymongo
 import pytest
 
 from answers import expect_status, json_body, redirect_target, step_code
@@ -301,12 +302,42 @@ def store_user(db, username=USERNAME, password=PASSWORD, rounds=4):
 def refused_start(step_app_module, capsys, section):
     """Call create_app() as a server calls it; return its exit status and the lines it printed."""
     status = None
-    with step_code("create_app(), as a server calls it", section):
+    # An app that starts when it should refuse looks for MONGO_URI's server, which these checks
+    # point nowhere: it gives up after 10 ms, not the step's MONGO_TIMEOUT_MS. Without MONGO_URI
+    # it hashes the demo password at bcrypt's cheapest cost, not its default 12 (0.2 s).
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        step_code("create_app(), as a server calls it", section),
+    ):
+        opened = clients_that_give_up_at_once(patch)
+        real_gensalt = bcrypt.gensalt
+        patch.setattr(bcrypt, "gensalt", lambda rounds=12, prefix=b"2b": real_gensalt(4, prefix))
         try:
             step_app_module.create_app()
         except SystemExit as stopped:
             status = stopped.code
+        finally:
+            for client in opened:
+                client.close()
     return status, capsys.readouterr().err.splitlines()
+
+
+def clients_that_give_up_at_once(patch):
+    """Make every pymongo client give up on an absent server after 10 ms; return the list of
+    the clients opened, to close them after."""
+    opened, real_init = [], pymongo.MongoClient.__init__
+
+    def init_and_keep(client, *args, **kwargs):
+        opened.append(client)
+        kwargs.update(serverSelectionTimeoutMS=10, connectTimeoutMS=10)
+        if "timeoutMS" in kwargs:
+            kwargs["timeoutMS"] = 10
+        real_init(client, *args, **kwargs)
+
+    # pymongo looks for a server every 0.5 s whatever the timeout: every 10 ms instead.
+    patch.setattr(pymongo.common, "MIN_HEARTBEAT_INTERVAL", 0.01)
+    patch.setattr(pymongo.MongoClient, "__init__", init_and_keep)
+    return opened
 
 
 def assert_refuses_to_start(step_app_module, capsys, why, words, section):

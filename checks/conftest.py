@@ -51,6 +51,7 @@ from support import (
     database,
     from_step,
     logins_expected,
+    opened_clients,
     remember_for_summary,
     step_module,
     step_number,
@@ -295,16 +296,8 @@ def default_app(step_app_module, mongo_client, monkeypatch):
 @pytest.fixture
 def unreachable_app(make_app, monkeypatch):
     """The step's app with MONGO_URI (a password and a token in it) where no MongoDB answers."""
-    # pymongo looks for a server every 0.5 s whatever the timeout: look every 10 ms instead.
-    monkeypatch.setattr(pymongo.common, "MIN_HEARTBEAT_INTERVAL", 0.01)
-    # Every pymongo client the step opens, however it imports the class, to close it after.
-    opened, real_init = [], pymongo.MongoClient.__init__
-
-    def init_and_keep(client, *args, **kwargs):
-        opened.append(client)
-        real_init(client, *args, **kwargs)
-
-    monkeypatch.setattr(pymongo.MongoClient, "__init__", init_and_keep)
+    # The step's own timeouts, from MONGO_TIMEOUT_MS: forcing none, the checks see them work.
+    opened = opened_clients(monkeypatch)
     yield make_app(MONGO_CLIENT=None, MONGO_URI=UNREACHABLE_URI, MONGO_TIMEOUT_MS=10)
     # Closed, or pymongo warns of an unclosed client.
     for client in opened:

@@ -309,7 +309,9 @@ def refused_start(step_app_module, capsys, section):
         pytest.MonkeyPatch.context() as patch,
         step_code("create_app(), as a server calls it", section),
     ):
-        opened = clients_that_give_up_at_once(patch)
+        opened = opened_clients(
+            patch, serverSelectionTimeoutMS=10, connectTimeoutMS=10, timeoutMS=10
+        )
         real_gensalt = bcrypt.gensalt
         patch.setattr(bcrypt, "gensalt", lambda rounds=12, prefix=b"2b": real_gensalt(4, prefix))
         try:
@@ -322,19 +324,17 @@ def refused_start(step_app_module, capsys, section):
     return status, capsys.readouterr().err.splitlines()
 
 
-def clients_that_give_up_at_once(patch):
-    """Make every pymongo client give up on an absent server after 10 ms; return the list of
-    the clients opened, to close them after."""
+def opened_clients(patch, **forced):
+    """Keep every pymongo client the step opens, however it imports the class, with the options
+    forced on it; return their list, to close them after. pymongo looks for a server every 10 ms.
+    """
     opened, real_init = [], pymongo.MongoClient.__init__
 
     def init_and_keep(client, *args, **kwargs):
         opened.append(client)
-        kwargs.update(serverSelectionTimeoutMS=10, connectTimeoutMS=10)
-        if "timeoutMS" in kwargs:
-            kwargs["timeoutMS"] = 10
-        real_init(client, *args, **kwargs)
+        real_init(client, *args, **{**kwargs, **forced})
 
-    # pymongo looks for a server every 0.5 s whatever the timeout: every 10 ms instead.
+    # pymongo waits 0.5 s between two looks otherwise, whatever the timeout.
     patch.setattr(pymongo.common, "MIN_HEARTBEAT_INTERVAL", 0.01)
     patch.setattr(pymongo.MongoClient, "__init__", init_and_keep)
     return opened

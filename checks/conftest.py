@@ -8,7 +8,6 @@ import os
 import re
 from pathlib import Path
 
-import bcrypt
 import mongomock
 import pymongo
 import pytest
@@ -53,6 +52,7 @@ from support import (
     logins_expected,
     opened_clients,
     remember_for_summary,
+    salts_of_cost_4,
     step_module,
     step_number,
     store_user,
@@ -287,8 +287,7 @@ def make_app(step_app_module, mongo_client, frontend_public):
 def default_app(step_app_module, mongo_client, monkeypatch):
     """The step's app with only a database client given: every other setting is its own."""
     # Hashing at the default cost 12 takes 0.2 s each time: salts of cost 4 keep this check fast.
-    real_gensalt = bcrypt.gensalt
-    monkeypatch.setattr(bcrypt, "gensalt", lambda rounds=12, prefix=b"2b": real_gensalt(4, prefix))
+    salts_of_cost_4(monkeypatch)
     with step_code("create_app({'MONGO_CLIENT': a client})", PASSWORDS):
         return step_app_module.create_app({"MONGO_CLIENT": mongo_client})
 

@@ -1,14 +1,13 @@
 """Step 06: a MongoDB that hangs is a 503 in seconds; pages about the user stay out of caches;
 a SECRET_KEY short enough to guess stops the server."""
 
-import bcrypt
 import pymongo
 import pytest
 from pymongo.errors import ExecutionTimeout, NetworkTimeout, ServerSelectionTimeoutError
 
 from answers import UNREACHABLE_URI, assert_json_error, expect_status, step_code
 from sections import HUNG_DATABASE, LONG_SECRET_KEY, NOT_CACHED
-from support import database, refused_start
+from support import database, refused_start, salts_of_cost_4
 
 pytestmark = [pytest.mark.steps(6, 6), pytest.mark.hardening]
 
@@ -129,8 +128,7 @@ def test_a_secret_key_of_32_characters_starts(step_app_module, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", KEY_OF_32)
     monkeypatch.setenv("FLASK_RUN_FROM_CLI", "true")
     # The demo account and the dummy hash at cost 12 take 0.2 s each: cost 4 keeps this fast.
-    real_gensalt = bcrypt.gensalt
-    monkeypatch.setattr(bcrypt, "gensalt", lambda rounds=12, prefix=b"2b": real_gensalt(4, prefix))
+    salts_of_cost_4(monkeypatch)
     with step_code("create_app() with a SECRET_KEY of 32 characters", LONG_SECRET_KEY):
         app = step_app_module.create_app()
     assert app.config["SECRET_KEY"] == KEY_OF_32.strip(), (

@@ -2,12 +2,11 @@
 
 import logging
 
-import bcrypt
 import pytest
 
 from answers import step_code
 from sections import REFUSE_TO_START, SECRET_KEY
-from support import assert_refuses_to_start
+from support import assert_refuses_to_start, salts_of_cost_4
 
 pytestmark = [pytest.mark.steps(6, 6), pytest.mark.hardening]
 
@@ -78,8 +77,7 @@ def test_a_real_server_without_mongo_uri_refuses_to_start(step_app_module, monke
 def test_flask_run_without_secret_key_starts_with_a_warning(step_app_module, monkeypatch, caplog):
     # What `make run` does: the `flask` command sets FLASK_RUN_FROM_CLI for the app it loads.
     monkeypatch.setenv("FLASK_RUN_FROM_CLI", "true")
-    real_gensalt = bcrypt.gensalt
-    monkeypatch.setattr(bcrypt, "gensalt", lambda rounds=12, prefix=b"2b": real_gensalt(4, prefix))
+    salts_of_cost_4(monkeypatch)
     with (
         caplog.at_level(logging.WARNING),
         step_code("create_app() under `flask run`", REFUSE_TO_START),

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
 
-import bcrypt
 import mongomock
 import pytest
 
@@ -39,6 +38,7 @@ from support import (
     ROOT,
     STEP_NAMES,
     checks_config,
+    salts_of_cost_4,
     step_module,
     step_number,
 )
@@ -499,8 +499,7 @@ def contract_boxes(text, document="WORKSHOP.md"):
 def own_app(step_dir, monkeypatch):
     """A step's app with nothing but a database client given: its own settings, its own CLI."""
     # Its defaults hash at bcrypt's cost 12 (0.2 s a hash): cost 4 keeps this fast.
-    real_gensalt = bcrypt.gensalt
-    monkeypatch.setattr(bcrypt, "gensalt", lambda rounds=12, prefix=b"2b": real_gensalt(4, prefix))
+    salts_of_cost_4(monkeypatch)
     return step_module(step_dir, "app").create_app(
         {"MONGO_CLIENT": mongomock.MongoClient(tz_aware=True)}
     )

@@ -4,9 +4,11 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# The newest step unless STEP=NN picks another (make run STEP=02).
+# The newest step unless STEP=NN picks another (make run STEP=02), or DIR= names a step folder
+# of your own (make run DIR=my_work/08_deploy).
 STEP ?= $(patsubst steps/%,%,$(firstword $(subst _, ,$(lastword $(sort $(wildcard steps/[0-9][0-9]_*))))))
-STEP_DIR := $(firstword $(wildcard steps/$(STEP)_*))
+STEP_DIR := $(if $(DIR),$(patsubst %/,%,$(DIR)),$(firstword $(wildcard steps/$(STEP)_*)))
+NO_STEP = { echo "No step folder $(or $(DIR),steps/$(STEP)_*)"; exit 1; }
 # make run serves on 5000, make serve on 8000, unless PORT=NNNN says (PORT=0: a free port).
 RUN_PORT = $(or $(PORT),5000)
 SERVE_PORT = $(or $(PORT),8000)
@@ -36,21 +38,24 @@ frontend/public/index.html: frontend/node_modules/.package-lock.json $(FRONTEND_
 	cd frontend && npm run build
 
 run: setup
-	@test -n "$(STEP_DIR)" || { echo "No step folder steps/$(STEP)_*"; exit 1; }
+	@test -f "$(STEP_DIR)/app.py" || $(NO_STEP)
 	@echo "Starting $(STEP_DIR): open http://127.0.0.1:$(RUN_PORT) (Ctrl+C stops it)"
 	$(BIN)/flask --app $(STEP_DIR)/app.py run --port $(RUN_PORT)
 
-# The production recipe: gunicorn on 127.0.0.1:8000, for the HTTPS proxy in front. Settings come
-# from the environment: MONGO_URI and SECRET_KEY (required), TRUSTED_PROXIES, TRUSTED_HOSTS.
+# The production recipe (step 08 on): gunicorn on 127.0.0.1:8000, for the HTTPS proxy in front,
+# calling create_app(production=True). Settings come from the environment: MONGO_URI and
+# SECRET_KEY (required), TRUSTED_PROXIES, TRUSTED_HOSTS.
 # 3 processes of 16 threads: a request that waits (for MongoDB, for a slow client's body) holds
 # one thread, not a whole process. The access log goes to the output; gunicorn 27 would make a
 # control socket in the home folder, which two servers would share: none. --check-config makes
 # the app once before any worker starts: a missing setting is one line, not one per worker.
-GUNICORN = $(BIN)/gunicorn --chdir steps --bind 127.0.0.1:$(SERVE_PORT) --workers 3 \
+GUNICORN = $(BIN)/gunicorn --chdir $(dir $(STEP_DIR)) --bind 127.0.0.1:$(SERVE_PORT) --workers 3 \
 	--worker-class gthread --threads 16 --access-logfile - --no-control-socket \
-	'$(notdir $(STEP_DIR)).app:create_app()'
+	'$(notdir $(STEP_DIR)).app:create_app(production=True)'
 serve: setup
-	@test -n "$(STEP_DIR)" || { echo "No step folder steps/$(STEP)_*"; exit 1; }
+	@test -f "$(STEP_DIR)/app.py" || $(NO_STEP)
+	@test "$$(echo $(notdir $(STEP_DIR)) | cut -c1-2)" -ge 8 2>/dev/null || \
+		{ echo "$(STEP_DIR) has no production mode: make serve runs step 08 or later."; exit 1; }
 	@$(GUNICORN) --check-config
 	$(GUNICORN)
 
@@ -100,15 +105,14 @@ screenshots: setup
 
 # What a step changed since the one before it: make diff STEP=04
 diff:
-	@test -n "$(STEP_DIR)" || { echo "No step folder steps/$(STEP)_*"; exit 1; }
+	@test -n "$(STEP_DIR)" || $(NO_STEP)
 	@previous=$$(ls -d steps/$$(printf '%02d' $$(expr $(STEP) - 1))_* 2>/dev/null) || \
 		{ echo "$(STEP_DIR) is the first step."; exit 1; }; \
 	diff -ruN --exclude=__pycache__ $$previous $(STEP_DIR); test $$? -le 1
 
 # Where a learner stands: make progress DIR=my_work/ (one folder per rebuilt step)
-DIR ?= my_work
 progress: $(VENV)/.installed
-	@$(BIN)/python checks/progress.py $(DIR)
+	@$(BIN)/python checks/progress.py $(or $(DIR),my_work)
 
 # One rebuilt step checked again at every save: make watch DIR=my_work/04_auth (Ctrl+C stops)
 watch: $(VENV)/.installed

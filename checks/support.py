@@ -81,9 +81,12 @@ CONFIG_KEYS = {
     "LOGIN_MAX_FAILURES": 6,
     "LOGIN_WINDOW_SECONDS": 6,
     "LOGIN_LIFETIME_SECONDS": 6,
-    "SESSION_COOKIE_SECURE": 6,
-    "MAX_CONTENT_LENGTH": 6,
-    "TRUSTED_PROXIES": 6,
+    "PASSWORD_TRIES_PER_ADDRESS": 6,
+    "PASSWORD_TRIES_WINDOW_SECONDS": 6,
+    "MAX_CONTENT_LENGTH": 7,
+    "TRUSTED_HOSTS": 7,
+    "SESSION_COOKIE_SECURE": 8,
+    "TRUSTED_PROXIES": 8,
 }
 # Flask's own settings, which the checks set for themselves or read as Flask keeps them.
 FLASK_SETTINGS = {"TESTING", "PROPAGATE_EXCEPTIONS", "SESSION_COOKIE_NAME"}
@@ -92,13 +95,6 @@ FLASK_SETTINGS = {"TESTING", "PROPAGATE_EXCEPTIONS", "SESSION_COOKIE_NAME"}
 INTERNALS = {'app.extensions["login_throttle"].clock': 6}
 # Accounts and logins come with step 04.
 FIRST_STEP_WITH_LOGINS = 4
-
-# Step 06's settings for availability: the host names it answers to, the password budget.
-CONFIG_KEYS |= {
-    "TRUSTED_HOSTS": 6,
-    "PASSWORD_TRIES_PER_ADDRESS": 6,
-    "PASSWORD_TRIES_WINDOW_SECONDS": 6,
-}
 
 # Where a browser says a form post or a fetch comes from, and whether that is the step's own
 # site (http://localhost in the test client): its Sec-Fetch-Site header ("none": the user typed
@@ -299,22 +295,27 @@ def store_user(db, username=USERNAME, password=PASSWORD, rounds=4):
     return db.users.find_one({"username": username})
 
 
-def refused_start(step_app_module, capsys, section):
-    """Call create_app() as a server calls it; return its exit status and the lines it printed."""
+def refused_start(step_app_module, capsys, section, production=True):
+    """Call create_app() as a production server does (or as `flask run` does, production=False);
+    return its exit status and the lines it printed."""
     status = None
     # An app that starts when it should refuse looks for MONGO_URI's server, which these checks
     # point nowhere: it gives up after 10 ms, not the step's MONGO_TIMEOUT_MS. Without MONGO_URI
     # it hashes the demo password at bcrypt's cheapest cost, not its default 12 (0.2 s).
+    call = "create_app(production=True)" if production else "create_app()"
     with (
         pytest.MonkeyPatch.context() as patch,
-        step_code("create_app(), as a server calls it", section),
+        step_code(call, section),
     ):
         opened = opened_clients(
             patch, serverSelectionTimeoutMS=10, connectTimeoutMS=10, timeoutMS=10
         )
         salts_of_cost_4(patch)
         try:
-            step_app_module.create_app()
+            if production:
+                step_app_module.create_app(production=True)
+            else:
+                step_app_module.create_app()
         except SystemExit as stopped:
             status = stopped.code
         finally:
@@ -345,11 +346,12 @@ def opened_clients(patch, **forced):
     return opened
 
 
-def assert_refuses_to_start(step_app_module, capsys, why, words, section):
+def assert_refuses_to_start(step_app_module, capsys, why, words, section, production=True):
     """create_app() stops with a non-zero status and one line holding all the words."""
-    status, lines = refused_start(step_app_module, capsys, section)
+    status, lines = refused_start(step_app_module, capsys, section, production)
+    call = "create_app(production=True)" if production else "create_app()"
     assert status not in (None, 0), (
-        f"{why}, create_app() stops the server (SystemExit) with a non-zero status; it"
+        f"{why}, {call} stops the server (SystemExit) with a non-zero status; it"
         f" {'returned an app' if status is None else f'stopped with {status}'} ({section})"
     )
     assert len(lines) == 1, f"{why}, it says why in one line, not {lines} ({section})"

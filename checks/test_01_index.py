@@ -10,12 +10,14 @@ from sections import (
     STEP04_MODULES,
     STEP05_MODULES,
     STEP06_MODULES,
+    STEP07_MODULES,
+    STEP08_MODULES,
     TEMPLATE_LOADER,
     TEMPLATES,
 )
 from support import from_step, step_number
 
-pytestmark = pytest.mark.steps(1, 6)
+pytestmark = pytest.mark.steps(1, 8)
 
 # Where each step's text gives the number and title its app.py sets.
 NAMED_IN = {
@@ -25,6 +27,8 @@ NAMED_IN = {
     4: STEP04_MODULES,
     5: STEP05_MODULES,
     6: STEP06_MODULES,
+    7: STEP07_MODULES,
+    8: STEP08_MODULES,
 }
 
 

@@ -27,7 +27,7 @@ from sections import (
 )
 from support import from_step, step_number, store_item
 
-pytestmark = pytest.mark.steps(2, 6)
+pytestmark = pytest.mark.steps(2, 8)
 
 
 def log_in_as_demo(auth, step_dir):

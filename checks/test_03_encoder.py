@@ -11,7 +11,7 @@ from answers import describe_exception, json_body, listed_items, step_code
 from sections import ENCODER, ENCODER_PITFALLS
 from support import from_step, store_item
 
-pytestmark = pytest.mark.steps(3, 6)
+pytestmark = pytest.mark.steps(3, 8)
 
 OBJECT_ID = ObjectId("65a1b2c3d4e5f60718293a4b")
 WHEN = datetime(2024, 1, 1, 12, 30, 15, 123000, tzinfo=UTC)

@@ -17,7 +17,7 @@ from sections import (
 )
 from support import PASSWORD, USERNAME, WRONG_PASSWORD, accounts, from_step
 
-pytestmark = pytest.mark.steps(4, 6)
+pytestmark = pytest.mark.steps(4, 8)
 
 UNKNOWN_USERNAME = "ghost"
 WRONG_CREDENTIALS = "Wrong username or password."

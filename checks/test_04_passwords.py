@@ -7,7 +7,7 @@ from answers import step_code
 from sections import PASSWORDS
 from support import PASSWORD, WRONG_PASSWORD, from_step
 
-pytestmark = pytest.mark.steps(4, 6)
+pytestmark = pytest.mark.steps(4, 8)
 
 
 def test_password_limits(step_dir):

@@ -9,7 +9,7 @@ from answers import (
 from sections import ACCOUNTS, COOKIES, PASSWORDS, UNREACHABLE
 from support import USERNAME, login_over_a_planted_session
 
-pytestmark = pytest.mark.steps(4, 6)
+pytestmark = pytest.mark.steps(4, 8)
 
 
 def session_cookie_flags(response, app):

@@ -46,7 +46,7 @@ from sections import (
 )
 from support import create_item, from_step, store_item
 
-pytestmark = pytest.mark.steps(5, 6)
+pytestmark = pytest.mark.steps(5, 8)
 
 PITFALLS = METHODVIEW_PITFALLS
 

@@ -9,7 +9,7 @@ from answers import expect_status, said
 from sections import PASSWORD_BUDGET
 from support import PASSWORD, USERNAME, WRONG_PASSWORD, database, setting, store_user
 
-pytestmark = [pytest.mark.steps(6, 6), pytest.mark.hardening]
+pytestmark = [pytest.mark.steps(6, 8), pytest.mark.hardening]
 
 FLOODER = {"REMOTE_ADDR": "198.51.100.7"}
 NEIGHBOUR = {"REMOTE_ADDR": "203.0.113.8"}

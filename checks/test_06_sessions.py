@@ -14,7 +14,7 @@ from support import (
     setting,
 )
 
-pytestmark = [pytest.mark.steps(6, 6), pytest.mark.hardening]
+pytestmark = [pytest.mark.steps(6, 8), pytest.mark.hardening]
 
 # Forms that are refused, or logins that fail: none of them stores a login.
 REFUSED_FORMS = [

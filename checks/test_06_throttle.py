@@ -21,7 +21,7 @@ from support import (
     store_user,
 )
 
-pytestmark = [pytest.mark.steps(6, 6), pytest.mark.hardening]
+pytestmark = [pytest.mark.steps(6, 8), pytest.mark.hardening]
 
 STRANGER = {"REMOTE_ADDR": "10.0.0.9"}
 # The one internal the checks reach: the app's throttle, whose clock they move by hand.

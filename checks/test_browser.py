@@ -325,7 +325,7 @@ def test_step04_logs_in_then_shows_the_list_read_only(page, live_url, step_dir, 
     screenshot()
 
 
-@pytest.mark.steps(4, 6)
+@pytest.mark.steps(4, 8)
 def test_logging_out_ends_the_session(page, live_url):
     register_with_form(page)
     expect(
@@ -340,7 +340,7 @@ def test_logging_out_ends_the_session(page, live_url):
     expect_login_page(page, live_url, "/")
 
 
-@pytest.mark.steps(4, 6)
+@pytest.mark.steps(4, 8)
 def test_account_pages_log_no_console_errors(page):
     # The page fixture has a watch too, but this one is read after the page is quiet.
     watch = ConsoleWatch()
@@ -388,7 +388,7 @@ def inject_a_script(page, live_url, keep_policy):
     return page.evaluate("window.injected === true")
 
 
-@pytest.mark.steps(6, 6)
+@pytest.mark.steps(7, 8)
 @pytest.mark.hardening
 def test_an_inline_script_injected_into_a_page_is_blocked(page, live_url, console):
     register(page)
@@ -409,7 +409,7 @@ def test_an_inline_script_injected_into_a_page_is_blocked(page, live_url, consol
 # Step 05: the full REST API -------------------------------------------------------------------
 
 
-@pytest.mark.steps(5, 6)
+@pytest.mark.steps(5, 8)
 def test_step05_add_edit_toggle_delete_and_reload(page, db, api_requests):
     register(page)
     expect(
@@ -496,7 +496,7 @@ def test_step05_add_edit_toggle_delete_and_reload(page, db, api_requests):
     )
 
 
-@pytest.mark.steps(5, 6)
+@pytest.mark.steps(5, 8)
 @pytest.mark.screenshot
 @DEMO_DATABASE
 def test_step05_demo_account_adds_an_item_and_ticks_one(page, live_url, step_dir, screenshot):
@@ -527,7 +527,7 @@ def test_step05_demo_account_adds_an_item_and_ticks_one(page, live_url, step_dir
     screenshot()
 
 
-@pytest.mark.steps(5, 6)
+@pytest.mark.steps(5, 8)
 @pytest.mark.parametrize("title", ["x" * 201, "   "], ids=["201-characters", "whitespace-only"])
 def test_step05_refused_title_shows_the_message_next_to_the_field(page, db, console, title):
     register(page)
@@ -547,7 +547,7 @@ def test_step05_refused_title_shows_the_message_next_to_the_field(page, db, cons
     assert db.items.count_documents({}) == 0, f"a refused item is not stored ({VALIDATION})"
 
 
-@pytest.mark.steps(5, 6)
+@pytest.mark.steps(5, 8)
 def test_step05_refused_edit_keeps_the_title_and_says_why(page, db, console):
     register(page)
     add_item(page, "Buy milk")
@@ -566,7 +566,7 @@ def test_step05_refused_edit_keeps_the_title_and_says_why(page, db, console):
     )
 
 
-@pytest.mark.steps(5, 6)
+@pytest.mark.steps(5, 8)
 def test_step05_escape_cancels_an_edit(page, api_requests):
     register(page)
     add_item(page, "Buy milk")
@@ -584,7 +584,7 @@ def test_step05_escape_cancels_an_edit(page, api_requests):
     )
 
 
-@pytest.mark.steps(5, 6)
+@pytest.mark.steps(5, 8)
 def test_step05_expired_login_sends_the_browser_to_the_login_page(page, live_url, db, console):
     register(page)
     # The session has ended (a logout in another tab, an expired login): the page does not
@@ -612,7 +612,7 @@ def test_step05_expired_login_sends_the_browser_to_the_login_page(page, live_url
     assert db.items.count_documents({}) == 0, f"nothing was saved while logged out ({DECORATORS})"
 
 
-@pytest.mark.steps(5, 6)
+@pytest.mark.steps(5, 8)
 def test_step05_user_text_is_rendered_as_text(page):
     register(page)
     add_item(page, SCRIPT_TITLE)
@@ -672,7 +672,7 @@ def serve_without_eval(page, live_url):
     page.route(f"{live_url}/", handle)
 
 
-@pytest.mark.steps(5, 6)
+@pytest.mark.steps(5, 8)
 def test_step05_page_runs_under_a_policy_without_eval(page, live_url, db):
     register(page)
     owner_id = db.users.find_one({"username": USERNAME})["_id"]
@@ -728,7 +728,7 @@ def save_first_item(page, method, app_model):
     return was_new, answer.value
 
 
-@pytest.mark.steps(5, 6)
+@pytest.mark.steps(5, 8)
 @pytest.mark.parametrize(
     ("app_model", "method", "status", "stored_title"),
     [
@@ -778,7 +778,7 @@ def registered_with_one_item(page, title):
     return row_by_id(page, add_item(page, title).json()["_id"])
 
 
-@pytest.mark.steps(5, 6)
+@pytest.mark.steps(5, 8)
 def test_step05_form_error_goes_once_it_no_longer_applies(page, console):
     milk = registered_with_one_item(page, "Buy milk")
     error = page.locator("form#new-item .field-error")
@@ -809,7 +809,7 @@ def test_step05_form_error_goes_once_it_no_longer_applies(page, console):
     expect(error, f"the form's message goes once an item is edited ({VALIDATION})").to_be_hidden()
 
 
-@pytest.mark.steps(5, 6)
+@pytest.mark.steps(5, 8)
 def test_step05_item_error_goes_when_the_edit_ends(page, console):
     row = registered_with_one_item(page, "Buy milk")
     title_input = row.locator(".item-title-input")
@@ -871,7 +871,7 @@ def switch(page, name):
     return page.locator(f'#conversation .pitfall-switch input[name="{name}"]')
 
 
-@pytest.mark.steps(2, 6)
+@pytest.mark.steps(2, 8)
 def test_conversation_shows_the_list_request_on_load(page, step_dir):
     if "login" in from_step(step_dir, "STEP_FEATURES"):
         register(page)
@@ -886,7 +886,7 @@ def test_conversation_shows_the_list_request_on_load(page, step_dir):
     expect(response, f"the answer's body, as JSON ({CONVERSATION})").to_contain_text('"items": [')
 
 
-@pytest.mark.steps(5, 6)
+@pytest.mark.steps(5, 8)
 def test_step05_conversation_shows_create_edit_and_delete(page, db):
     register(page)
     created = add_item(page, "Buy milk").json()
@@ -923,7 +923,7 @@ def test_step05_conversation_shows_create_edit_and_delete(page, db):
     )
 
 
-@pytest.mark.steps(5, 6)
+@pytest.mark.steps(5, 8)
 def test_step05_conversation_shows_the_401_after_a_logout_in_another_tab(page, db, console):
     register(page)
     other_tab = page.context.new_page()
@@ -945,7 +945,7 @@ def test_step05_conversation_shows_the_401_after_a_logout_in_another_tab(page, d
     assert db.items.count_documents({}) == 0, f"nothing is saved once logged out ({DECORATORS})"
 
 
-@pytest.mark.steps(5, 6)
+@pytest.mark.steps(5, 8)
 def test_step05_conversation_shows_a_422_with_its_field_errors(page, db, console):
     register(page)
     console.expect_failed_request(422)
@@ -960,7 +960,7 @@ def test_step05_conversation_shows_a_422_with_its_field_errors(page, db, console
     assert db.items.count_documents({}) == 0, f"a refused item is not stored ({VALIDATION})"
 
 
-@pytest.mark.steps(5, 6)
+@pytest.mark.steps(5, 8)
 def test_step05_conversation_hides_passwords(page, console):
     register(page)
     # No request of the app carries a password (logins are forms): send one that does.
@@ -982,7 +982,7 @@ def test_step05_conversation_hides_passwords(page, console):
     ).not_to_contain_text(PASSWORD)
 
 
-@pytest.mark.steps(5, 6)
+@pytest.mark.steps(5, 8)
 def test_step05_id_attribute_switch_off_posts_the_stored_item_again(
     page, db, api_requests, console
 ):
@@ -1022,7 +1022,7 @@ def test_step05_id_attribute_switch_off_posts_the_stored_item_again(
     ).to_have_text(["Buy milk"])
 
 
-@pytest.mark.steps(5, 5)
+@pytest.mark.steps(5, 6)
 def test_step05_panel_offers_the_id_attribute_switch_only(page):
     register(page)
     expect(
@@ -1036,9 +1036,9 @@ def test_step05_panel_offers_the_id_attribute_switch_only(page):
     ).to_have_count(0)
 
 
-@pytest.mark.steps(6, 6)
+@pytest.mark.steps(7, 8)
 @pytest.mark.hardening
-def test_step06_emulate_http_switch_sends_a_delete_as_a_post(page, db, api_requests):
+def test_step07_emulate_http_switch_sends_a_delete_as_a_post(page, db, api_requests):
     milk = registered_with_one_item(page, "Buy milk")
     item_id = milk.get_attribute("data-id")
     emulate_http = switch(page, "emulate-http")

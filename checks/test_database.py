@@ -24,7 +24,7 @@ from sections import (
 from servers import free_port, started
 from support import PASSWORD, ROOT, checks_config, from_step
 
-pytestmark = [pytest.mark.steps(2, 6), pytest.mark.hardening]
+pytestmark = [pytest.mark.steps(2, 8), pytest.mark.hardening]
 
 OWN_MONGODB = "see docs/embedded-database.md"
 UNIQUE_USERNAME = (("username", 1),)
@@ -149,7 +149,7 @@ def drop_indexes(db):
         db[collection].drop_indexes()
 
 
-@pytest.mark.steps(4, 6)
+@pytest.mark.steps(4, 8)
 def test_init_db_makes_the_indexes(app, db, step_dir):
     drop_indexes(db)
     succeeded(init_db(app), "flask init-db")
@@ -170,7 +170,7 @@ def test_init_db_makes_the_indexes(app, db, step_dir):
     )
 
 
-@pytest.mark.steps(6, 6)
+@pytest.mark.steps(6, 8)
 def test_init_db_makes_the_ttl_indexes(app, db):
     drop_indexes(db)
     succeeded(init_db(app), "flask init-db")
@@ -181,7 +181,7 @@ def test_init_db_makes_the_ttl_indexes(app, db):
         )
 
 
-@pytest.mark.steps(6, 6)
+@pytest.mark.steps(6, 8)
 def test_the_app_makes_ttl_indexes_on_login_attempts_and_logins(db):
     # On a real server (make test's second run) the TTL monitor deletes by these indexes.
     found = ttl_indexes(db)
@@ -202,7 +202,7 @@ LAZY_INDEX = (
 )
 
 
-@pytest.mark.steps(6, 6)
+@pytest.mark.steps(8, 8)
 def test_unique_username_holds_when_the_database_was_down_at_start(
     make_app, mongo_client, auth_actions
 ):
@@ -229,7 +229,7 @@ def test_unique_username_holds_when_the_database_was_down_at_start(
 
 @pytest.mark.real_server
 @pytest.mark.slow
-@pytest.mark.steps(6, 6)
+@pytest.mark.steps(8, 8)
 def test_unique_username_holds_when_mongodb_starts_after_the_app(
     make_app, mongo_server, auth_actions, monkeypatch
 ):
@@ -290,14 +290,14 @@ def assert_says_in_one_line_that_the_database_does_not_answer(app, command):
     )
 
 
-@pytest.mark.steps(4, 6)
+@pytest.mark.steps(4, 8)
 def test_init_db_says_in_one_line_that_the_database_does_not_answer(unreachable_app):
     assert_says_in_one_line_that_the_database_does_not_answer(
         unreachable_app, ["init-db", "--demo"]
     )
 
 
-@pytest.mark.steps(6, 6)
+@pytest.mark.steps(6, 8)
 def test_create_user_says_in_one_line_that_the_database_does_not_answer(unreachable_app):
     # UNREACHABLE teaches the line, COMMAND_LINE the command.
     assert "create-user" in unreachable_app.cli.commands, (

@@ -58,7 +58,7 @@ TRAPS = {
     "another-steps-check-file": (
         "03_encoder",
         ["checks/test_04_login.py"],
-        "test_04_login.py checks steps 04 to 06, and 03_encoder is a step 03 folder",
+        "test_04_login.py checks steps 04 to 08, and 03_encoder is a step 03 folder",
     ),
     "folder-not-named-like-a-step": (
         "my_step",

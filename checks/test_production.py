@@ -12,13 +12,13 @@ from urllib.parse import urlencode
 import pytest
 
 from mongo_servers import real_server_only
-from sections import SERVE_RECIPE, THROTTLE
+from sections import PRODUCTION, SERVE_RECIPE, THROTTLE
 from servers import MAKE_SERVE, SERVE_WORKERS, STOP_TIMEOUT, make_serve, run
 from support import PASSWORD, ROOT, USERNAME
 
-pytestmark = pytest.mark.steps(6, 6)
+pytestmark = pytest.mark.steps(8, 8)
 
-PRODUCTION = "WORKSHOP.md, Step 06 · Going to production"
+
 # On top of make serve's access log: a format that names the worker (its process id) behind
 # every answer. gunicorn reads extra settings from GUNICORN_CMD_ARGS.
 WATCHING = """--access-logformat '%(p)s %(s)s "%(r)s"'"""
@@ -122,7 +122,6 @@ def assert_gunicorn_refuses_without(setting, environment):
 
 def assert_make_serve_refuses(why, first_words, environment):
     """make serve stops before any worker starts, in one line that starts with first_words."""
-    environment.pop("FLASK_RUN_FROM_CLI", None)
     result = run(MAKE_SERVE, cwd=ROOT, env=environment, timeout=STOP_TIMEOUT * 6)
     # make's own last line, "make: *** [Makefile:NN: serve] Error 3", is not the app's.
     said = [line for line in result.stderr.splitlines() if not re.match(r"make(\[\d+\])?: ", line)]

@@ -1,0 +1,105 @@
+"""The JSON API of this step: one MethodView for a Backbone collection and its models."""
+
+from datetime import UTC, datetime
+
+from bson import ObjectId
+from flask import Blueprint, abort, g, url_for
+from flask.views import MethodView
+from pymongo import DESCENDING, ReturnDocument
+
+from .auth import api_login_required
+from .db import get_db
+from .validation import item_changes, json_object, page_parameter, refuse
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+# Pages of the list: ?limit=50&offset=0 by default; a limit over 200 is refused, not cut.
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+MAX_OFFSET = 1_000_000
+
+
+def item_query(item_id):
+    """Return the query for one of the user's items; 404 for a malformed id, like a missing one."""
+    # ObjectId(None) would silently make a new id, and ObjectId("x") raises: check first.
+    if not ObjectId.is_valid(item_id):
+        abort(404, "No such item.")
+    # The owner is part of every query, so another user's item is simply not found.
+    return {"_id": ObjectId(item_id), "owner_id": g.user["_id"]}
+
+
+def without_owner():
+    """Return the projection that leaves out whose item it is: that is the server's business."""
+    # A new dict each time: mongomock changes the projection it is given while it works, so a
+    # shared one breaks under concurrent requests.
+    return {"owner_id": False}
+
+
+def found(item):
+    """Return the item, or stop with 404 if the query matched nothing."""
+    if item is None:
+        abort(404, "No such item.")
+    return item
+
+
+class ItemsAPI(MethodView):
+    """GET, POST on /api/items/; GET, PUT, PATCH, DELETE on /api/items/<item_id>."""
+
+    # as_view() wraps the view in these, as api_login_required(ItemsAPI.as_view("items")) would
+    # by hand. Decorating the class itself would wrap the class, not its view: as_view() would
+    # be gone and nothing would check the login.
+    decorators = [api_login_required]
+
+    def get(self, item_id):
+        """List the user's items, newest first, a page at a time; or return one item."""
+        items = get_db().items
+        if item_id is not None:
+            return found(items.find_one(item_query(item_id), without_owner()))
+        limit = page_parameter("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+        offset = page_parameter("offset", 0, 0, MAX_OFFSET)
+        cursor = items.find({"owner_id": g.user["_id"]}, without_owner())
+        page = cursor.sort([("created_at", DESCENDING), ("_id", DESCENDING)]).skip(offset)
+        return {"items": list(page.limit(limit)), "limit": limit, "offset": offset}
+
+    def post(self, item_id):
+        """Create an item: only the collection's rule takes POST, so item_id is None."""
+        body = json_object()
+        if "_id" in body:
+            refuse("Clients cannot choose an item's _id.", {"_id": "Leave it out."}, 400)
+        now = datetime.now(UTC)
+        item = {**item_changes(body, partial=False), "created_at": now, "updated_at": now}
+        item["_id"] = get_db().items.insert_one({**item, "owner_id": g.user["_id"]}).inserted_id
+        return item, 201, {"Location": url_for("api.items", item_id=str(item["_id"]))}
+
+    def put(self, item_id):
+        """Replace the fields a client may set; Backbone's save() sends them all."""
+        return self.update(item_id, partial=False)
+
+    def patch(self, item_id):
+        """Change only the fields sent: Backbone's save(attrs, {patch: true})."""
+        return self.update(item_id, partial=True)
+
+    def update(self, item_id, partial):
+        """Store the changes from the body and return the item as stored."""
+        query = item_query(item_id)
+        changes = {**item_changes(json_object(), partial), "updated_at": datetime.now(UTC)}
+        item = get_db().items.find_one_and_update(
+            query,
+            {"$set": changes},
+            projection=without_owner(),
+            return_document=ReturnDocument.AFTER,
+        )
+        return found(item)
+
+    def delete(self, item_id):
+        """Delete an item: 204 and an empty body, as Backbone's destroy() expects."""
+        found(get_db().items.find_one_and_delete(item_query(item_id)))
+        return "", 204
+
+
+# One view, two rules. Every method a rule lists must exist on the class, or Flask answers 500.
+items_view = ItemsAPI.as_view("items")
+bp.add_url_rule(
+    "/items/", defaults={"item_id": None}, view_func=items_view, methods=["GET", "POST"]
+)
+bp.add_url_rule("/items/<item_id>", view_func=items_view, methods=["GET", "PUT", "PATCH", "DELETE"])

@@ -1,1 +1,0 @@
-"""Step 06: step 05 with what a deployment needs: limits, headers, proxies, a real server."""

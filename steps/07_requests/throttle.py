@@ -1,0 +1,75 @@
+"""Slow down password guessing: a few tries per name and address, and per address, in MongoDB."""
+
+import hashlib
+import ipaddress
+import math
+from datetime import UTC, datetime, timedelta
+
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+
+def utc_now():
+    """Return the current time in UTC, as MongoDB stores it."""
+    return datetime.now(UTC)
+
+
+def attempt_key(username, address):
+    """Return the _id of a name and address: a fixed-size digest, whatever their length."""
+    return hashlib.sha256(f"{username}\n{address}".encode()).hexdigest()
+
+
+def address_key(address):
+    """Return the _id of a client address alone: a digest of it, or of its /64 for IPv6."""
+    # One IPv6 customer gets a whole /64 (2**64 addresses): counted one by one, a client could
+    # send every post from a fresh address of its own.
+    try:
+        client = ipaddress.ip_address(address)
+    except ValueError:
+        client = None
+    if client is not None and client.version == 6:
+        address = ipaddress.ip_network(f"{client}/64", strict=False)
+    return hashlib.sha256(f"{address}".encode()).hexdigest()
+
+
+class LoginThrottle:
+    """Count login attempts per key in a MongoDB collection, shared by every worker."""
+
+    def __init__(self, max_failures, window_seconds, clock=utc_now):
+        self.max_failures = max_failures
+        self.window = timedelta(seconds=window_seconds)
+        self.clock = clock
+
+    def attempt(self, attempts, key):
+        """Count one attempt before its password is checked; return the seconds to wait, or 0."""
+        now = self.clock()
+        # A window that has ended counts as none, whether or not MongoDB's TTL monitor (a pass
+        # every 60 seconds) has deleted it yet.
+        attempts.delete_one({"_id": key, "expires_at": {"$lte": now}})
+        try:
+            counted = self._count(attempts, key, now)
+        except DuplicateKeyError:
+            # Two first attempts at once: both upserts tried to insert and one lost. The
+            # document is there now, so counting again is an ordinary $inc.
+            counted = self._count(attempts, key, now)
+        if counted["attempts"] <= self.max_failures:
+            return 0
+        # Rounded up: waiting the announced seconds must be enough.
+        return max(1, math.ceil((counted["expires_at"] - now).total_seconds()))
+
+    def _count(self, attempts, key, now):
+        """Add one to the key's attempts in one atomic update; return the document after it."""
+        counted = attempts.find_one_and_update(
+            {"_id": key},
+            {"$inc": {"attempts": 1}, "$setOnInsert": {"expires_at": now + self.window}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        # MongoDB always answers with the document here; SecantusDB, the checks' other server,
+        # answers None to some concurrent updates that it did apply. Read the count then: it
+        # holds this attempt and perhaps later ones, so it errs on the side of refusing.
+        return counted or attempts.find_one({"_id": key})
+
+    def succeeded(self, attempts, key):
+        """Forget the key's attempts after a successful login."""
+        attempts.delete_one({"_id": key})

@@ -27,6 +27,7 @@ from learner_report import PLUGIN_NAME, LearnerTally
 from mongo_servers import database_of_its_own, run_server
 from sections import ACCOUNTS, PASSWORDS, STEP02_MODULES, TEMPLATES
 from selection import (
+    carried_marks,
     has_real_server,
     is_wanted,
     learners_checks,
@@ -165,7 +166,10 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("step_dir", [pytest.param(Path(own).resolve(), id=Path(own).name)])
         return
     folders = step_folders(*step_range(metafunc.definition))
-    params = [pytest.param(folder, id=folder.name) for folder in folders]
+    params = [
+        pytest.param(folder, id=folder.name, marks=carried_marks(folder, folders))
+        for folder in folders
+    ]
     metafunc.parametrize("step_dir", params + pitfall_params(metafunc))
 
 

@@ -287,6 +287,18 @@ def check_command(command, tmp_path):
         assert_serves(f"{command} --port 0")
     elif re.fullmatch(r"(\S+=\S+ )*make run( STEP=\d\d)?", command):
         assert_serves(f"{command} PORT=0")
+    elif re.fullmatch(r"make (run|serve) DIR=my_work/(\d\d_\w+)", command):
+        # A learner's own copy of a step: served from a copy of the reference step, there.
+        copy = learner_copy(Path(words[-1].removeprefix("DIR=")).name, tmp_path)
+        if words[1] == "run":
+            assert_serves(f"make run DIR={copy} PORT=0")
+        else:
+            # It runs until Ctrl+C: test_08_serve.py runs make serve for real on a real server.
+            result = run(["make", "-n", "serve", f"DIR={copy}"], cwd=ROOT)
+            assert result.returncode == 0, result.stdout + result.stderr
+            served = f"--chdir {copy.parent}/"
+            assert served in result.stdout, f"make serve DIR= serves the folder: {result.stdout}"
+            assert f"'{copy.name}.app:create_app(production=True)'" in result.stdout, result.stdout
     elif re.fullmatch(r"make diff STEP=\d\d", command):
         result = run(words, cwd=ROOT)
         assert result.returncode == 0, result.stdout + result.stderr
@@ -403,7 +415,7 @@ def test_curl_examples_print_what_is_shown(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("step", ["02", "03", "04", "05", "06"])
+@pytest.mark.parametrize("step", ["02", "03", "04", "05", "06", "07", "08"])
 def test_make_diff_shows_the_files_a_step_adds(step):
     folder = next((ROOT / "steps").glob(f"{step}_*"))
     previous = next((ROOT / "steps").glob(f"{int(step) - 1:02d}_*"))
@@ -444,7 +456,7 @@ CONTRACT_KINDS = {
 # One or more items, each in backquotes, comma-separated.
 CONTRACT_ITEMS = re.compile(r"\s*`[^`]+`(\s*,\s*`[^`]+`)*\s*")
 # The steps whose section must have a box.
-STEPS_WITH_CONTRACTS = ["02", "03", "04", "05", "06"]
+STEPS_WITH_CONTRACTS = ["02", "03", "04", "05", "06", "07", "08"]
 
 
 @dataclass
@@ -641,11 +653,11 @@ def test_config_keys_and_internals_the_checks_use_are_declared():
 
 
 SAMPLE_CONTRACT = """\
-## Step 06 · Production: what a deployment needs
+## Step 06 · Logins that end, guesses that are slow
 
 ### Contract
 
-<!-- contract: steps/06_production -->
+<!-- contract: steps/06_logins -->
 | group | kind | what the checks require |
 |---|---|---|
 | technique | file | `passwords.py`, `templates/login.html` |
@@ -667,14 +679,14 @@ def test_contract_parser_reads_a_sample_box(tmp_path, monkeypatch):
     sample.write_text(SAMPLE_CONTRACT)
     boxes, problems = contract_boxes(sample.read_text(), "SAMPLE.md")
     assert problems == ["SAMPLE.md:18: no kind 'colour'; " + f"kinds: {sorted(CONTRACT_KINDS)}"]
-    rows = boxes["steps/06_production"]
+    rows = boxes["steps/06_logins"]
     assert [(row.group, row.kind) for row in rows[:2]] == [
         ("technique", "file"),
         ("technique", "route"),
     ]
     assert rows[1].items == ["POST /login", "GET /api/me", "DELETE /api/me"]
     assert rows[0].where == "SAMPLE.md:8"
-    folder = ROOT / "steps" / "06_production"
+    folder = ROOT / "steps" / "06_logins"
     app = own_app(folder, monkeypatch)
     wrong = [
         item for row in rows for item in row.items if not item_holds(row.kind, item, folder, app)
@@ -696,6 +708,6 @@ def test_contract_parser_finds_a_box_out_of_place(tmp_path):
     )
     _, problems = contract_boxes(misplaced, "SAMPLE.md")
     assert problems[:2] == [
-        "SAMPLE.md:5: the box for steps/06_production is not in the section of its step",
-        "SAMPLE.md:5: the box for steps/06_production is not right under ### Contract",
+        "SAMPLE.md:5: the box for steps/06_logins is not in the section of its step",
+        "SAMPLE.md:5: the box for steps/06_logins is not right under ### Contract",
     ]

@@ -1,13 +1,23 @@
 """Step 06's password budget: login and register posts per address, counted before bcrypt runs."""
 
 import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import bcrypt
 import pytest
 
 from answers import expect_status, said
 from sections import PASSWORD_BUDGET
-from support import PASSWORD, USERNAME, WRONG_PASSWORD, database, setting, store_user
+from support import (
+    PASSWORD,
+    USERNAME,
+    WRONG_PASSWORD,
+    database,
+    from_step,
+    setting,
+    store_user,
+)
 
 pytestmark = [pytest.mark.steps(6, 8), pytest.mark.hardening]
 
@@ -194,3 +204,40 @@ def test_150_logins_with_73_byte_passwords_store_nothing(app, bcrypt_calls):
         f" reads 72 bytes, so no account has such a password ({PASSWORD_BUDGET})"
     )
     assert bcrypt_calls == [], f"and cost no bcrypt work: {len(bcrypt_calls)} calls"
+
+
+def test_a_worker_hashes_one_password_at_a_time(step_dir, monkeypatch):
+    # bcrypt releases the GIL: without a bound, every thread of a worker could hash at once.
+    hash_password = from_step(step_dir, "hash_password")
+    check_password = from_step(step_dir, "check_password")
+    at_once, most = [], []
+    lock = threading.Lock()
+
+    def watched(real):
+        """bcrypt's function, counting how many threads run it at the same moment."""
+
+        def run(*args):
+            with lock:
+                at_once.append(1)
+                most.append(len(at_once))
+            try:
+                time.sleep(0.005)
+                return real(*args)
+            finally:
+                with lock:
+                    at_once.pop()
+
+        return run
+
+    monkeypatch.setattr(bcrypt, "hashpw", watched(bcrypt.hashpw))
+    monkeypatch.setattr(bcrypt, "checkpw", watched(bcrypt.checkpw))
+    stored = hash_password(PASSWORD, 4)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        hashes = [pool.submit(hash_password, PASSWORD, 4) for _ in range(4)]
+        checks = [pool.submit(check_password, PASSWORD, stored) for _ in range(4)]
+        results = [future.result() for future in hashes + checks]
+    assert all(results), f"every hash and check still works ({PASSWORD_BUDGET})"
+    assert max(most) == 1, (
+        "hash_password and check_password run bcrypt one at a time in a process (a semaphore"
+        f" in passwords.py): {max(most)} ran at once ({PASSWORD_BUDGET})"
+    )

@@ -150,11 +150,12 @@ def test_a_secret_key_of_32_characters_starts(step_app_module, monkeypatch):
 
 
 def test_trusted_hosts_come_from_the_environment(make_app, monkeypatch):
-    monkeypatch.setenv("TRUSTED_HOSTS", " shop.example,www.shop.example ,")
+    monkeypatch.setenv("TRUSTED_HOSTS", " shop.example,WWW.Shop.Example ,")
     hosts = make_app().config["TRUSTED_HOSTS"]
     assert hosts == ["shop.example", "www.shop.example"], (
-        "TRUSTED_HOSTS=shop.example,www.shop.example in the environment is a list of the two"
-        f" names, spaces and empty entries left out; found {hosts} ({SETTINGS})"
+        "TRUSTED_HOSTS=shop.example,WWW.Shop.Example in the environment is a list of the two"
+        " names in lower case (as browsers send them), spaces and empty entries left out;"
+        f" found {hosts} ({SETTINGS})"
     )
     client = make_app().test_client()
     assert client.get("/login", headers={"Host": "www.shop.example"}).status_code == 200, (

@@ -67,7 +67,8 @@ def environment(name):
 
 def host_names(text):
     """Return the names in a comma-separated list such as "shop.example, www.shop.example"."""
-    return [name.strip() for name in text.split(",") if name.strip()]
+    # In lower case, as browsers send them: Flask compares host names exactly.
+    return [name.strip().lower() for name in text.split(",") if name.strip()]
 
 
 def secret_key(production):
@@ -104,7 +105,8 @@ def from_environment(production, database_name):
         "MONGO_URI": mongo_uri,
         # A database per step on one server (workshop_02, ...): steps never see each other's data.
         "MONGO_DBNAME": environment("MONGO_DBNAME") or database_name,
-        # With N proxies in front, their X-Forwarded-For, -Proto and -Host headers count.
+        # With N proxies in front, what they say in X-Forwarded-For, X-Forwarded-Proto and
+        # X-Forwarded-Host counts.
         "TRUSTED_PROXIES": trusted_proxies(),
         # Flask's own setting: a request for any other Host is a 400.
         "TRUSTED_HOSTS": host_names(environment("TRUSTED_HOSTS")) or LOOPBACK_HOSTS,

@@ -16,7 +16,7 @@ from sections import PRODUCTION, SERVE_RECIPE, THROTTLE
 from servers import MAKE_SERVE, SERVE_WORKERS, STOP_TIMEOUT, make_serve, run
 from support import PASSWORD, ROOT, USERNAME
 
-pytestmark = pytest.mark.steps(8, 8)
+pytestmark = [pytest.mark.steps(8, 8), pytest.mark.hardening]
 
 
 # On top of make serve's access log: a format that names the worker (its process id) behind
@@ -115,14 +115,16 @@ def test_gunicorn_workers_share_logins_and_items_through_mongodb(mongo_server, m
     assert "SECRET_KEY is not set" not in log, "the workers use SECRET_KEY from the environment"
 
 
-def assert_gunicorn_refuses_without(setting, environment):
+def assert_gunicorn_refuses_without(step_dir, setting, environment):
     """make serve stops before any worker starts, saying in one line that setting is unset."""
-    assert_make_serve_refuses(f"without {setting}", f"{setting} is not set", environment)
+    why = f"without {setting}"
+    assert_make_serve_refuses(step_dir, why, f"{setting} is not set", environment)
 
 
-def assert_make_serve_refuses(why, first_words, environment):
-    """make serve stops before any worker starts, in one line that starts with first_words."""
-    result = run(MAKE_SERVE, cwd=ROOT, env=environment, timeout=STOP_TIMEOUT * 6)
+def assert_make_serve_refuses(step_dir, why, first_words, environment):
+    """make serve DIR=step_dir stops before any worker starts, in one line with first_words."""
+    command = [*MAKE_SERVE, f"DIR={step_dir}"]
+    result = run(command, cwd=ROOT, env=environment, timeout=STOP_TIMEOUT * 6)
     # make's own last line, "make: *** [Makefile:NN: serve] Error 3", is not the app's.
     said = [line for line in result.stderr.splitlines() if not re.match(r"make(\[\d+\])?: ", line)]
     assert result.returncode != 0, (
@@ -140,28 +142,29 @@ def assert_make_serve_refuses(why, first_words, environment):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("secret_key", [None, ""], ids=["unset", "empty"])
-def test_gunicorn_without_secret_key_refuses_to_start_in_one_line(secret_key):
+def test_gunicorn_without_secret_key_refuses_to_start_in_one_line(step_dir, secret_key):
     # Each worker would make a random key of its own: a login would work on one worker only.
     # SECRET_KEY is looked at first: without MONGO_URI either, its line is the one said.
     environment = {**os.environ, "MONGO_URI": "", "SECRET_KEY": secret_key}
     if secret_key is None:
         environment.pop("SECRET_KEY")
-    assert_gunicorn_refuses_without("SECRET_KEY", environment)
+    assert_gunicorn_refuses_without(step_dir, "SECRET_KEY", environment)
 
 
 @pytest.mark.slow
-def test_gunicorn_without_mongo_uri_refuses_to_start_in_one_line():
+def test_gunicorn_without_mongo_uri_refuses_to_start_in_one_line(step_dir):
     # Each worker would have an embedded database of its own, holding the public demo account:
     # a login would work on one worker only, and the throttle would count per worker.
     environment = {**os.environ, "SECRET_KEY": secrets.token_hex(32), "MONGO_URI": ""}
-    assert_gunicorn_refuses_without("MONGO_URI", environment)
+    assert_gunicorn_refuses_without(step_dir, "MONGO_URI", environment)
 
 
 @pytest.mark.slow
-def test_make_serve_refuses_a_short_secret_key_in_one_line():
+def test_make_serve_refuses_a_short_secret_key_in_one_line(step_dir):
     # A key a computer could guess signs anyone's login: 32 characters at least, spaces aside.
     environment = {**os.environ, "SECRET_KEY": " x ", "MONGO_URI": "mongodb://127.0.0.1:1/"}
-    assert_make_serve_refuses("with SECRET_KEY=' x '", "SECRET_KEY is too short", environment)
+    why = "with SECRET_KEY=' x '"
+    assert_make_serve_refuses(step_dir, why, "SECRET_KEY is too short", environment)
 
 
 @pytest.mark.real_server

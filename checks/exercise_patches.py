@@ -48,6 +48,12 @@ PITFALLS = {
     "05_methodview/pitfall_pymongo3_update_remove": (
         "test_05_methodview.py::test_delete_answers_204_and_the_item_is_gone"
     ),
+    "06_logins/pitfall_cookie_only_logout": (
+        "test_06_sessions.py::test_a_cookie_copied_before_logout_stops_working"
+    ),
+    "06_logins/pitfall_expiry_left_to_ttl": (
+        "test_06_sessions.py::test_a_login_ends_when_its_lifetime_does"
+    ),
 }
 # The exercise copies made for this run: (step, patch name) -> folder.
 EXERCISE_COPIES_KEY = pytest.StashKey[dict]()

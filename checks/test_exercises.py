@@ -8,6 +8,7 @@
 # exercise checks of that step against your folder instead; the folder's name says which.
 
 import importlib
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import pytest
@@ -17,6 +18,7 @@ from bson import Decimal128, ObjectId
 from answers import assert_json_error, json_body, listed_items, redirect_target
 from exercise_patches import EXERCISES_DIR, EXTENSIONS, PITFALLS, exercise_copy
 from sections import (
+    ACTIVE_LOGINS_EXERCISE,
     COUNT_EXERCISE,
     DONE_FILTER_EXERCISE,
     LOGOUT_EVERYWHERE_EXERCISE,
@@ -224,3 +226,111 @@ def test_done_filters_the_list(client, mixed_items, query, titles):
 def test_other_done_values_are_refused(client, mixed_items, value):
     response = client.get("/api/items/", query_string={"done": value})
     assert_json_error(response, 400, f"GET /api/items/?done={value}", DONE_FILTER_EXERCISE)
+
+
+# --- 06: the user's active logins (exercises/06_logins/active_logins.patch) ---------------------
+
+LOGIN_FIELDS = {"created_at", "expires_at", "current"}
+
+
+@pytest.fixture
+def two_devices(app, db, auth, auth_actions, user):
+    """The learner logged in on a laptop an hour ago and on a phone now; someone else too."""
+    laptop, phone, someone = auth, auth_actions(app), auth_actions(app)
+    redirect_target(laptop.login(), "POST /login", ACTIVE_LOGINS_EXERCISE)
+    # An hour apart: two logins made milliseconds apart could have the same created_at.
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    db.logins.update_many({}, {"$set": {"created_at": an_hour_ago}})
+    redirect_target(phone.login(), "POST /login on a phone", ACTIVE_LOGINS_EXERCISE)
+    redirect_target(someone.register("someone"), "POST /register", ACTIVE_LOGINS_EXERCISE)
+    return laptop, phone
+
+
+def listed_logins(response, request_name="GET /api/logins"):
+    """The logins an answer of GET /api/logins lists, from its envelope."""
+    body = json_body(response, request_name, ACTIVE_LOGINS_EXERCISE)
+    logins = body.get("logins")
+    shape = (
+        f'{request_name} should answer {{"logins": [{{...}}, ...]}}; it answered {str(body)[:200]}'
+        f" ({ACTIVE_LOGINS_EXERCISE})"
+    )
+    assert isinstance(logins, list), shape
+    assert all(isinstance(login, dict) for login in logins), shape
+    return logins
+
+
+def without_ttl_indexes(db):
+    """Drop the logins' TTL index: an expired login stays until the step's own query skips it."""
+    # One by one: mongomock's drop_indexes() leaves a TTL index at work.
+    for name in db.logins.index_information():
+        if name != "_id_":
+            db.logins.drop_index(name)
+
+
+@pytest.mark.steps(6, 6)
+def test_active_logins_lists_the_users_own_logins(app, db, user, two_devices):
+    own = list(db.logins.find({"user_id": user["_id"]}).sort("created_at", -1))
+    for device, currents in zip(two_devices, [[False, True], [True, False]], strict=True):
+        logins = listed_logins(device.client.get("/api/logins"))
+        assert len(logins) == 2, (
+            f"GET /api/logins lists the learner's two logins, a laptop's and a phone's, and not"
+            f" the other user's: not {len(logins)} ({ACTIVE_LOGINS_EXERCISE})"
+        )
+        assert all(set(login) == LOGIN_FIELDS for login in logins), (
+            f"each login has exactly the fields {sorted(LOGIN_FIELDS)}, not {logins}"
+            f" ({ACTIVE_LOGINS_EXERCISE})"
+        )
+        expected = [
+            {"created_at": login["created_at"], "expires_at": login["expires_at"]} for login in own
+        ]
+        listed = [{key: login[key] for key in ["created_at", "expires_at"]} for login in logins]
+        assert listed == app.json.loads(app.json.dumps(expected)), (
+            f"the logins are listed newest first (by created_at), each with its created_at and"
+            f" expires_at as stored, not {listed} ({ACTIVE_LOGINS_EXERCISE})"
+        )
+        assert [login["current"] for login in logins] == currents, (
+            f'"current" is true for the login of the browser that asks, false for the other,'
+            f" newest first: {currents}, not {[login['current'] for login in logins]}"
+            f" ({ACTIVE_LOGINS_EXERCISE})"
+        )
+
+
+@pytest.mark.steps(6, 6)
+def test_active_logins_leaves_out_expired_ones(db, user, two_devices):
+    laptop, _phone = two_devices
+    without_ttl_indexes(db)
+    # The phone's login, the learner's newest, ended a minute ago; its document is still there.
+    (phone_login,) = db.logins.find({"user_id": user["_id"]}).sort("created_at", -1).limit(1)
+    ended = datetime.now(UTC) - timedelta(minutes=1)
+    db.logins.update_one({"_id": phone_login["_id"]}, {"$set": {"expires_at": ended}})
+    logins = listed_logins(laptop.client.get("/api/logins"))
+    assert [login.get("current") for login in logins] == [True], (
+        f"a login whose expires_at has passed is not listed, even while its document is still"
+        f" there (MongoDB's TTL monitor deletes it up to a minute later): only the laptop's"
+        f" login is left, not {logins} ({ACTIVE_LOGINS_EXERCISE})"
+    )
+
+
+@pytest.mark.steps(6, 6)
+def test_active_logins_never_shows_a_token(db, two_devices):
+    laptop, _phone = two_devices
+    response = laptop.client.get("/api/logins")
+    logins = listed_logins(response)
+    text = response.get_data(as_text=True)
+    tokens = [login["_id"] for login in db.logins.find()]
+    assert not any(token in text for token in tokens), (
+        f"the answer shows no login's token, its _id: whoever reads a token can log in with it"
+        f" ({ACTIVE_LOGINS_EXERCISE})"
+    )
+    shown = {key for login in logins for key in login} & {"_id", "user_id", "username"}
+    assert not shown, (
+        f"a listed login has no _id (the token), user_id or username, not {sorted(shown)}"
+        f" ({ACTIVE_LOGINS_EXERCISE})"
+    )
+
+
+@pytest.mark.steps(6, 6)
+def test_active_logins_needs_a_login(client, logged_in_user, auth):
+    redirect_target(auth.logout(), "POST /logout", ACTIVE_LOGINS_EXERCISE)
+    response = client.get("/api/logins")
+    assert_json_error(response, 401, "GET /api/logins without a login", ACTIVE_LOGINS_EXERCISE)

@@ -8,6 +8,7 @@
 # exercise checks of that step against your folder instead; the folder's name says which.
 
 import importlib
+import io
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -17,14 +18,16 @@ from bson import Decimal128, ObjectId
 
 from answers import assert_json_error, json_body, listed_items, redirect_target
 from exercise_patches import EXERCISES_DIR, EXTENSIONS, PITFALLS, exercise_copy
+from item_requests import ITEM_BODY_LIMIT
 from sections import (
     ACTIVE_LOGINS_EXERCISE,
     COUNT_EXERCISE,
     DONE_FILTER_EXERCISE,
+    ITEM_BODY_LIMIT_EXERCISE,
     LOGOUT_EVERYWHERE_EXERCISE,
     MORE_TYPES_EXERCISE,
 )
-from support import USERNAME, from_step, step_module, store_item
+from support import PASSWORD, USERNAME, from_step, step_module, store_item
 
 
 @pytest.fixture
@@ -334,3 +337,77 @@ def test_active_logins_needs_a_login(client, logged_in_user, auth):
     redirect_target(auth.logout(), "POST /logout", ACTIVE_LOGINS_EXERCISE)
     response = client.get("/api/logins")
     assert_json_error(response, 401, "GET /api/logins without a login", ACTIVE_LOGINS_EXERCISE)
+
+
+# --- 07: a 16 KiB limit on items (exercises/07_requests/item_body_limit.patch) -----------------
+
+
+def padded_item(size, title="padded"):
+    """A valid item's JSON, padded with spaces to exactly size bytes."""
+    start, end = f'{{"title": "{title}"', "}"
+    return start + " " * (size - len(start) - len(end)) + end
+
+
+@pytest.mark.steps(7, 7)
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_item_bodies_over_16_kib_are_a_json_413(client, db, logged_in_user, chunked):
+    item_id = store_item(db, "Buy milk", owner_id=logged_in_user["_id"])
+    before = list(db.items.find())
+    body = padded_item(ITEM_BODY_LIMIT + 1).encode()
+    targets = {"POST": "/api/items/", "PUT": f"/api/items/{item_id}"}
+    for method, url in {**targets, "PATCH": targets["PUT"]}.items():
+        sent = {"data": body}
+        how = ""
+        if chunked:
+            # No length known in advance: the limit counts as the body is read, by whatever
+            # reads it first. The server ends the stream itself (wsgi.input_terminated).
+            sent = {
+                "input_stream": io.BytesIO(body),
+                "headers": {"Transfer-Encoding": "chunked"},
+                "environ_overrides": {"wsgi.input_terminated": True},
+            }
+            how = (
+                " and sent chunked, with no Content-Length (the limit must be set before"
+                " anything reads the body)"
+            )
+        response = client.open(url, method=method, content_type="application/json", **sent)
+        assert_json_error(
+            response,
+            413,
+            f"{method} {url} of a valid item padded with spaces to 16 KiB and one byte{how}",
+            ITEM_BODY_LIMIT_EXERCISE,
+        )
+    assert list(db.items.find()) == before, (
+        f"a body over the API's 16 KiB limit changes nothing ({ITEM_BODY_LIMIT_EXERCISE})"
+    )
+
+
+@pytest.mark.steps(7, 7)
+def test_item_bodies_under_16_kib_are_read(client, db, logged_in_user):
+    response = client.post(
+        "/api/items/", data=padded_item(10 * 1024), content_type="application/json"
+    )
+    body = json_body(
+        response,
+        "POST /api/items/ of a valid item padded with spaces to 10 KiB",
+        ITEM_BODY_LIMIT_EXERCISE,
+        status=201,
+    )
+    assert body.get("title") == "padded", (
+        f"the item of a body under 16 KiB is stored as sent ({ITEM_BODY_LIMIT_EXERCISE})"
+    )
+
+
+@pytest.mark.steps(7, 7)
+def test_forms_keep_the_1_mib_limit(client, auth, user):
+    # A next of 100 KiB: a form that long is fine under MAX_CONTENT_LENGTH, not under 16 KiB.
+    data = {"username": USERNAME, "password": PASSWORD, "next": "/" + "x" * 100 * 1024}
+    response = client.post("/login", data=data)
+    assert response.status_code != 413, (
+        f"a login form of 100 KiB is read, not refused with 413: forms keep MAX_CONTENT_LENGTH,"
+        f" 1 MiB, and only the API's bodies have the 16 KiB limit ({ITEM_BODY_LIMIT_EXERCISE})"
+    )
+    redirect_target(response, "POST /login of a 100 KiB form", ITEM_BODY_LIMIT_EXERCISE)
+    assert auth.logged_in_as() == USERNAME, (
+        f"the 100 KiB login form logs in ({ITEM_BODY_LIMIT_EXERCISE})"
+    )

@@ -24,6 +24,7 @@ EXTENSIONS = {
     "05_methodview": "done_filter",
     "06_logins": "active_logins",
     "07_requests": "item_body_limit",
+    "08_deploy": "health_check",
 }
 # Each pitfall patch brings one of the article's pitfalls back; the check named here runs once
 # more on a copy of the step with the patch applied, and must fail there (a strict xfail). A

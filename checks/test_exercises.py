@@ -15,19 +15,29 @@ from uuid import UUID
 import pytest
 import simplejson
 from bson import Decimal128, ObjectId
+from pymongo.errors import ServerSelectionTimeoutError
 
-from answers import assert_json_error, json_body, listed_items, redirect_target
+from answers import (
+    assert_json_error,
+    assert_tells_only_that_the_database_is_down,
+    expect_status,
+    json_body,
+    listed_items,
+    redirect_target,
+    said,
+)
 from exercise_patches import EXERCISES_DIR, EXTENSIONS, PITFALLS, exercise_copy
 from item_requests import ITEM_BODY_LIMIT
 from sections import (
     ACTIVE_LOGINS_EXERCISE,
     COUNT_EXERCISE,
     DONE_FILTER_EXERCISE,
+    HEALTH_CHECK_EXERCISE,
     ITEM_BODY_LIMIT_EXERCISE,
     LOGOUT_EVERYWHERE_EXERCISE,
     MORE_TYPES_EXERCISE,
 )
-from support import PASSWORD, USERNAME, from_step, step_module, store_item
+from support import PASSWORD, USERNAME, database, from_step, step_module, store_item
 
 
 @pytest.fixture
@@ -410,4 +420,63 @@ def test_forms_keep_the_1_mib_limit(client, auth, user):
     redirect_target(response, "POST /login of a 100 KiB form", ITEM_BODY_LIMIT_EXERCISE)
     assert auth.logged_in_as() == USERNAME, (
         f"the 100 KiB login form logs in ({ITEM_BODY_LIMIT_EXERCISE})"
+    )
+
+
+# --- 08: a health check (exercises/08_deploy/health_check.patch) --------------------------------
+
+
+def assert_not_cached(response, request_name):
+    """A health check's answer is true of its moment only: no cache may keep it."""
+    assert response.headers.get("Cache-Control") == "no-store", (
+        f"{request_name} carries Cache-Control: no-store, or a cache could answer for a server"
+        f" that is down; it has {response.headers.get('Cache-Control')!r}"
+        f" ({HEALTH_CHECK_EXERCISE})"
+    )
+
+
+@pytest.mark.steps(8, 8)
+def test_health_check_says_ok_when_mongodb_answers(client, logged_in_user):
+    response = client.get("/healthz")
+    body = json_body(response, "GET /healthz", HEALTH_CHECK_EXERCISE)
+    assert body == {"status": "ok"}, (
+        f'GET /healthz answers {{"status": "ok"}} once MongoDB answers a ping, not {body}'
+        f" ({HEALTH_CHECK_EXERCISE})"
+    )
+    assert_not_cached(response, "GET /healthz")
+
+
+@pytest.mark.steps(8, 8)
+def test_health_check_is_503_when_mongodb_does_not_answer(unreachable_app, app, monkeypatch):
+    down = unreachable_app.test_client().get("/healthz")
+    request_name = "GET /healthz with MongoDB down"
+    expect_status(down, 503, request_name, HEALTH_CHECK_EXERCISE)
+    assert down.mimetype == "application/json", (
+        f"{request_name} answers JSON, as the API does: the 503 of errors.py's handler, which"
+        f" a load balancer reads; it answered {said(down)} ({HEALTH_CHECK_EXERCISE})"
+    )
+    assert_json_error(down, 503, request_name, HEALTH_CHECK_EXERCISE)
+    assert_tells_only_that_the_database_is_down(down.get_json()["error"], request_name)
+    assert_not_cached(down, request_name)
+
+    def does_not_answer(*args, **kwargs):
+        raise ServerSelectionTimeoutError("no server")
+
+    # A MongoDB that answered when the app started, and stops answering its pings: the health
+    # check asks it each time. The database class of the checks' client, mongomock's or pymongo's.
+    monkeypatch.setattr(type(database(app)), "command", does_not_answer)
+    stopped = app.test_client().get("/healthz")
+    assert stopped.status_code == 503, (
+        f"GET /healthz when MongoDB stops answering after the app started should answer 503: the"
+        f' health check asks it each time, get_db().command("ping"); it answered {said(stopped)}'
+        f" ({HEALTH_CHECK_EXERCISE})"
+    )
+
+
+@pytest.mark.steps(8, 8)
+def test_health_check_needs_no_login(app):
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 200, (
+        f"GET /healthz without a login should answer 200: a load balancer has no login; it"
+        f" answered {said(response, HEALTH_CHECK_EXERCISE)} ({HEALTH_CHECK_EXERCISE})"
     )

@@ -447,7 +447,7 @@ def test_health_check_says_ok_when_mongodb_answers(client, logged_in_user):
 
 
 @pytest.mark.steps(8, 8)
-def test_health_check_is_503_when_mongodb_does_not_answer(unreachable_app, app, monkeypatch):
+def test_health_check_is_503_when_mongodb_does_not_answer(unreachable_app, app):
     down = unreachable_app.test_client().get("/healthz")
     request_name = "GET /healthz with MongoDB down"
     expect_status(down, 503, request_name, HEALTH_CHECK_EXERCISE)
@@ -464,8 +464,10 @@ def test_health_check_is_503_when_mongodb_does_not_answer(unreachable_app, app, 
 
     # A MongoDB that answered when the app started, and stops answering its pings: the health
     # check asks it each time. The database class of the checks' client, mongomock's or pymongo's.
-    monkeypatch.setattr(type(database(app)), "command", does_not_answer)
-    stopped = app.test_client().get("/healthz")
+    # Undone at once: the checks' own calls to MongoDB (dropping its database) are to answer.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(type(database(app)), "command", does_not_answer)
+        stopped = app.test_client().get("/healthz")
     assert stopped.status_code == 503, (
         f"GET /healthz when MongoDB stops answering after the app started should answer 503: the"
         f' health check asks it each time, get_db().command("ping"); it answered {said(stopped)}'

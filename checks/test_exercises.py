@@ -251,7 +251,8 @@ def two_devices(app, db, auth, auth_actions, user):
     """The learner logged in on a laptop an hour ago and on a phone now; someone else too."""
     laptop, phone, someone = auth, auth_actions(app), auth_actions(app)
     redirect_target(laptop.login(), "POST /login", ACTIVE_LOGINS_EXERCISE)
-    # An hour apart: two logins made milliseconds apart could have the same created_at.
+    # The laptop's, the only login yet, an hour back: two logins made milliseconds apart could
+    # have the same created_at, and no order.
     an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
     db.logins.update_many({}, {"$set": {"created_at": an_hour_ago}})
     redirect_target(phone.login(), "POST /login on a phone", ACTIVE_LOGINS_EXERCISE)

@@ -22,6 +22,9 @@ EXTENSIONS = {
     "03_encoder": "more_types",
     "04_auth": "logout_everywhere",
     "05_methodview": "done_filter",
+    "06_logins": "active_logins",
+    "07_requests": "item_body_limit",
+    "08_deploy": "health_check",
 }
 # Each pitfall patch brings one of the article's pitfalls back; the check named here runs once
 # more on a copy of the step with the patch applied, and must fail there (a strict xfail). A
@@ -47,6 +50,19 @@ PITFALLS = {
     ),
     "05_methodview/pitfall_pymongo3_update_remove": (
         "test_05_methodview.py::test_delete_answers_204_and_the_item_is_gone"
+    ),
+    "06_logins/pitfall_cookie_only_logout": (
+        "test_06_sessions.py::test_a_cookie_copied_before_logout_stops_working"
+    ),
+    "06_logins/pitfall_expiry_left_to_ttl": (
+        "test_06_sessions.py::test_a_login_ends_when_its_lifetime_does"
+    ),
+    "07_requests/pitfall_origin_prefix": (
+        "test_07_cross_site.py::test_forms_work_from_the_own_site_only[origin-our-name-as-a-prefix]"
+    ),
+    "08_deploy/pitfall_proxy_headers_always_trusted": (
+        "test_08_proxies.py::test_a_form_through_a_tls_proxy_works_only_with_the_proxy_trusted"
+        "[no-proxy]"
     ),
 }
 # The exercise copies made for this run: (step, patch name) -> folder.

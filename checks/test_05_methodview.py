@@ -34,6 +34,7 @@ from item_requests import (
     item_url,
     items_in,
     raw,
+    refusal_status,
     stored,
 )
 from sections import (
@@ -387,7 +388,8 @@ def test_bodies_that_are_not_a_json_object_are_refused(client, db, item, request
     sent = f"{body!r} as {request_args['content_type'] or 'no content type'}"
     for method, url in targets.items():
         response = client.open(url, method=method, **request_args)
-        assert_json_error(response, status, f"{method} {url} with the body {sent}", VALIDATION)
+        expected = refusal_status(response, request_args, status)
+        assert_json_error(response, expected, f"{method} {url} with the body {sent}", VALIDATION)
         assert "could not understand" not in response.get_json()["error"], (
             f"{method} {url} with the body {sent}: the 400 says what is wrong with the body, not"
             f' Werkzeug\'s "could not understand" ({VALIDATION})'

@@ -28,6 +28,7 @@ from mongo_servers import database_of_its_own, run_server
 from sections import ACCOUNTS, PASSWORDS, STEP02_MODULES, TEMPLATES
 from selection import (
     carried_marks,
+    has_checks,
     has_real_server,
     is_wanted,
     learners_checks,
@@ -105,7 +106,7 @@ def pytest_configure(config):
             f" {folder.name} does not. Name it after the step you rebuild, e.g. my_work/04_auth."
         )
     # Said here, in the main process: pytest-xdist's workers cannot stop a run with a message.
-    if not step_folders(step_number(folder), step_number(folder)):
+    if not has_checks(step_number(folder)):
         raise pytest.UsageError(no_check_applies(folder))
     # With pytest-xdist, the main process counts what its workers report.
     if not hasattr(config, "workerinput") and not config.pluginmanager.has_plugin(PLUGIN_NAME):

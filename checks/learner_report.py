@@ -83,16 +83,19 @@ class LearnerTally:
         }
 
     def failures(self):
-        """Every failure: technique ones first, the folder's own step's first, then in run order."""
+        """Every failure: technique ones first, the folder's own step's first, then in the order
+        WORKSHOP.md teaches them, then in run order."""
         # An earlier step's check that fails on a new step mostly fails for the new step's
         # sake (a login is now needed): the new step's own checks say it more directly.
         own_files = f"checks/test_{self.folder[:2]}_"
         failed = [result for result in self.results.values() if not result["passed"]]
+        sections = section_order()
         return sorted(
             failed,
             key=lambda result: (
                 GROUPS.index(result["group"]),
                 not result["nodeid"].startswith(own_files),
+                sections.get(pointed_section(result["message"]), len(sections)),
                 self.order.get(result["nodeid"], len(self.order)),
             ),
         )
@@ -125,6 +128,24 @@ def report_lines(tally, left_out=()):
         first = tally["failures"][0]
         lines.append(f"{'':16} first to fix: {first['name']}: {first_line(first['message'])}")
     return lines
+
+
+def section_order():
+    """{"Step 06 · Logins that expire": its place in WORKSHOP.md, ...}: the order of reading."""
+    text = (Path(__file__).resolve().parents[1] / "WORKSHOP.md").read_text()
+    order, step = {}, None
+    for heading in re.findall(r"^#{2,3} (.+)$", text, re.MULTILINE):
+        if heading.startswith("Step "):
+            step = heading.split(" · ")[0]
+        elif step:
+            order.setdefault(f"{step} · {heading}", len(order))
+    return order
+
+
+def pointed_section(message):
+    """The section a failure's message says to read: "Step 06 · Logins that expire", or None."""
+    pointers = POINTER.findall(message)
+    return pointers[-1][len("(WORKSHOP.md, ") : -1] if pointers else None
 
 
 def check_name(nodeid):

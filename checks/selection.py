@@ -25,6 +25,12 @@ def step_folders(first, last):
     )
 
 
+def has_checks(number):
+    """Tell whether a step number has checks of its own: checks/test_NN_*.py."""
+    # Not the reference folder: a learner's copy is checked whether or not steps/NN_* is there.
+    return any(ROOT.glob(f"checks/test_{number:02d}_*.py"))
+
+
 def carried_marks(folder, folders):
     """Mark `carried` a folder between the first a check applies to and the newest."""
     # Each later step carries the code of the one before: the fast part and the real-server

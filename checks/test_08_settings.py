@@ -134,10 +134,10 @@ def test_a_short_secret_key_refuses_to_start(
 def test_a_secret_key_of_spaces_is_no_key(step_app_module, monkeypatch, capsys):
     monkeypatch.setenv("SECRET_KEY", "    ")
     monkeypatch.setenv("MONGO_URI", UNREACHABLE_URI)
-    status, lines = refused_start(step_app_module, capsys, SETTINGS)
+    status, lines = refused_start(step_app_module, capsys, REFUSE_TO_START)
     assert (status, [line.split(":")[0] for line in lines]) == (3, ["SECRET_KEY is not set"]), (
         "SECRET_KEY='    ' is no key: in production the server stops with the line of a"
-        f" missing key; it stopped with {status} and said {lines} ({SETTINGS})"
+        f" missing key; it stopped with {status} and said {lines} ({REFUSE_TO_START})"
     )
 
 

@@ -12,13 +12,15 @@ from urllib.parse import urlencode
 import pytest
 
 from mongo_servers import real_server_only
-from sections import PRODUCTION, SERVE_RECIPE, THROTTLE
+from sections import PRODUCTION, REFUSE_TO_START, SERVE_RECIPE, THROTTLE
 from servers import MAKE_SERVE, SERVE_WORKERS, STOP_TIMEOUT, make_serve, run
 from support import PASSWORD, ROOT, USERNAME
 
 pytestmark = [pytest.mark.steps(8, 8), pytest.mark.hardening]
 
 
+# Seconds make serve may take to refuse a bad setting: a refusal comes before any worker starts.
+REFUSAL_TIMEOUT = 20
 # On top of make serve's access log: a format that names the worker (its process id) behind
 # every answer. gunicorn reads extra settings from GUNICORN_CMD_ARGS.
 WATCHING = """--access-logformat '%(p)s %(s)s "%(r)s"'"""
@@ -124,15 +126,24 @@ def assert_gunicorn_refuses_without(step_dir, setting, environment):
 def assert_make_serve_refuses(step_dir, why, first_words, environment):
     """make serve DIR=step_dir stops before any worker starts, in one line with first_words."""
     command = [*MAKE_SERVE, f"DIR={step_dir}"]
-    result = run(command, cwd=ROOT, env=environment, timeout=STOP_TIMEOUT * 6)
+    try:
+        result = run(command, cwd=ROOT, env=environment, timeout=REFUSAL_TIMEOUT)
+    except AssertionError as went_on:
+        pytest.fail(
+            f"make serve {why} should stop at once with one line starting with {first_words!r};"
+            f" it was still running after {REFUSAL_TIMEOUT} s ({REFUSE_TO_START}). The start of"
+            f" what it printed: {str(went_on)[:600]}",
+            pytrace=False,
+        )
     # make's own last line, "make: *** [Makefile:NN: serve] Error 3", is not the app's.
     said = [line for line in result.stderr.splitlines() if not re.match(r"make(\[\d+\])?: ", line)]
     assert result.returncode != 0, (
-        f"make serve {why} stops with a non-zero status, not {result.returncode} ({SERVE_RECIPE})"
+        f"make serve {why} stops with a non-zero status, not {result.returncode}"
+        f" ({REFUSE_TO_START})"
     )
     assert [line.startswith(first_words) for line in said] == [True], (
         f"make serve {why} says why in one line starting with {first_words!r}, once (not once"
-        f" per worker) and with no traceback: {said} ({SERVE_RECIPE})"
+        f" per worker) and with no traceback: {said[:12]} ({REFUSE_TO_START})"
     )
     assert "Booting worker" not in result.stdout + result.stderr, (
         f"no worker starts: make serve makes the app once before them (--check-config)"

@@ -59,16 +59,17 @@ serve: setup
 	@$(GUNICORN) --check-config
 	$(GUNICORN)
 
-# The checks on mongomock, on every step each applies to, then the non-browser ones once more on
-# a fresh SecantusDB server: the same code on a real MongoDB protocol, on the step that teaches
-# each check and the newest (not the steps between, `carried`, which carry the same code; the
-# learner probe, which only re-runs checks, once is enough). Where SecantusDB does not install,
-# one line says so (in CI, that fails).
+# The checks on mongomock, on every step each applies to (a browser check on the step that
+# teaches it and the newest: the steps between, `carried`, serve the same page from the same
+# code), then the non-browser ones once more on a fresh SecantusDB server: the same code on a
+# real MongoDB protocol, on the step that teaches each check and the newest (the learner probe,
+# which only re-runs checks, once is enough). Where SecantusDB does not install, one line says
+# so (in CI, that fails).
 # Each pytest process (the checks, and the learner runs they start) reuses the compiled checks
 # and steps from __pycache__, even where the environment says not to write them.
 test: export PYTHONDONTWRITEBYTECODE =
 test: setup lint
-	$(BIN)/pytest checks
+	$(BIN)/pytest checks -m "not (browser and carried)"
 	@$(MAKE) --no-print-directory $(VENV)/.secantus > $(VENV)/secantus-install.log 2>&1 \
 		|| rm -f $(VENV)/.secantus
 	@if [ -f $(VENV)/.secantus ]; then \

@@ -23,7 +23,7 @@ from answers import (
 )
 from exercise_patches import remove_exercise_copies
 from item_requests import arrange_item
-from learner_report import PLUGIN_NAME, LearnerTally
+from learner_report import PLUGIN_NAME, LearnerTally, is_plain
 from mongo_servers import database_of_its_own, run_server
 from sections import ACCOUNTS, PASSWORDS, STEP02_MODULES, TEMPLATES
 from selection import (
@@ -192,6 +192,21 @@ def pytest_collection_modifyitems(config, items):
         kept -= needs_server
     config.hook.pytest_deselected(items=[item for item in items if item not in kept])
     items[:] = [item for item in items if item in kept]
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """A pitfall's check must fail as a learner's copy would: in words, naming its section."""
+    report = yield
+    if call.when == "call" and getattr(report, "wasxfail", None) and call.excinfo is not None:
+        failure = {"error": call.excinfo.typename, "message": str(call.excinfo.value)}
+        if not is_plain(failure):
+            report.outcome = "failed"
+            report.longrepr = (
+                f"{report.wasxfail}, and its check fails, but not in words that name a section"
+                f" of WORKSHOP.md: {failure['error']}: {failure['message'][:500]}"
+            )
+    return report
 
 
 def pytest_unconfigure(config):

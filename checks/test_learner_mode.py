@@ -8,11 +8,11 @@ import pytest
 
 from answers import said
 from exercise_patches import exercise_copy
-from learner_probe import probe
+from learner_probe import outcome, start_of, steps
 from learner_report import POINTER
 from sections import TEMPLATES, WRAPS
 from servers import run
-from support import ROOT, step_module
+from support import ROOT, STEPS_DIR, step_module
 
 REPORT = r"{folder} +{status} +technique (\d+)/(\d+) · hardening (\d+)/(\d+)"
 
@@ -88,18 +88,17 @@ def test_learner_mode_refuses_what_it_cannot_check_in_one_message(
 
 @pytest.mark.slow
 @pytest.mark.probe
-def test_every_failure_a_learner_meets_says_what_and_where_to_read(tmp_path):
-    # Each step started from a copy of the one before, and each pitfall brought back: every
-    # failure says in words what is wrong and names its section of WORKSHOP.md.
-    found = probe(tmp_path)
-    bare = {
-        name: [f"{failure['nodeid']}: {failure['error']}: {failure['message']}" for failure in bare]
-        for name, (_, bare, _) in found.items()
-        if bare
-    }
-    assert bare == {}, "failures without words or without a pointer (learner_probe.py -v)"
-    silent = [name for name, (_, _, failed) in found.items() if not failed]
-    assert silent == [], "each start, and each pitfall's check, fails"
+@pytest.mark.parametrize("step", [folder.name for folder in steps()[1:]])
+def test_every_failure_a_learner_meets_says_what_and_where_to_read(step, tmp_path):
+    # Each step started from a copy of the one before: every failure says in words what is
+    # wrong and names its section of WORKSHOP.md. Each pitfall's check says so in-process
+    # (conftest.py, pytest_runtest_makereport).
+    name = f"start of {step}"
+    _plain, bare, failed = outcome(name, start_of(STEPS_DIR / step, tmp_path), [], "")
+    assert [
+        f"{failure['nodeid']}: {failure['error']}: {failure['message']}" for failure in bare
+    ] == [], f"{name}: failures without words or without a pointer (learner_probe.py -v)"
+    assert failed, f"{name}: a copy of the step before fails this step's checks"
 
 
 @pytest.fixture

@@ -197,3 +197,29 @@ def assert_put_refused(client, db, item, body, status, section):
     response = client.put(item_url(item["_id"]), json=body)
     assert_json_error(response, status, f"PUT {body}", section)
     assert items_in(db) == before, f"a refused PUT changes nothing ({section})"
+
+
+# The fields of a stored item, and of an item in an answer (no owner).
+STORED_KEYS = {"_id", "title", "done", "owner_id", "created_at", "updated_at"}
+
+
+API_KEYS = STORED_KEYS - {"owner_id"}
+
+
+def assert_item_rules(document, section):
+    """A stored item has exactly the fields the server sets, each of the right kind."""
+    assert set(document) == STORED_KEYS, (
+        f"a stored item has exactly the fields {sorted(STORED_KEYS)}, not {document} ({section})"
+    )
+    assert isinstance(document["_id"], ObjectId), f"_id is an ObjectId ({section})"
+    assert isinstance(document["owner_id"], ObjectId), f"owner_id is an ObjectId ({section})"
+    title = document["title"]
+    assert isinstance(title, str), f"the title is text, not {title!r} ({section})"
+    assert title == title.strip(), f"the title is stored trimmed, not {title!r} ({section})"
+    assert 1 <= len(title) <= 200, f"the title has 1 to 200 characters ({section})"
+    assert isinstance(document["done"], bool), f"done is true or false ({section})"
+    assert isinstance(document["created_at"], datetime), f"created_at is a datetime ({section})"
+    assert isinstance(document["updated_at"], datetime), f"updated_at is a datetime ({section})"
+    assert document["created_at"] <= document["updated_at"], (
+        f"an item is not changed before it is made ({section})"
+    )

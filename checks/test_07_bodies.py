@@ -5,7 +5,6 @@ import http.cookiejar
 import io
 import json
 import math
-from datetime import datetime
 from urllib.parse import urlencode, urlsplit
 
 import pytest
@@ -15,11 +14,13 @@ from hypothesis import strategies as st
 
 from answers import assert_json_error, expect_status, said
 from item_requests import (
+    API_KEYS,
     COLLECTION,
     JSON,
     MISSING_ID,
     NOT_AN_OBJECT,
     OTHERS_ID,
+    assert_item_rules,
     assert_put_refused,
     item_url,
     items_in,
@@ -322,29 +323,6 @@ def test_a_long_chunked_item_is_refused_not_cut(app, db, user):
     assert json.loads(answer)["error"], f"the API refuses it with a JSON error ({BODY_LIMIT})"
     assert db.items.count_documents({"title": "trunc"}) == 0, (
         f"a refused body stores nothing ({BODY_LIMIT})"
-    )
-
-
-STORED_KEYS = {"_id", "title", "done", "owner_id", "created_at", "updated_at"}
-API_KEYS = STORED_KEYS - {"owner_id"}
-
-
-def assert_item_rules(document, section):
-    """A stored item has exactly the fields the server sets, each of the right kind."""
-    assert set(document) == STORED_KEYS, (
-        f"a stored item has exactly the fields {sorted(STORED_KEYS)}, not {document} ({section})"
-    )
-    assert isinstance(document["_id"], ObjectId), f"_id is an ObjectId ({section})"
-    assert isinstance(document["owner_id"], ObjectId), f"owner_id is an ObjectId ({section})"
-    title = document["title"]
-    assert isinstance(title, str), f"the title is text, not {title!r} ({section})"
-    assert title == title.strip(), f"the title is stored trimmed, not {title!r} ({section})"
-    assert 1 <= len(title) <= 200, f"the title has 1 to 200 characters ({section})"
-    assert isinstance(document["done"], bool), f"done is true or false ({section})"
-    assert isinstance(document["created_at"], datetime), f"created_at is a datetime ({section})"
-    assert isinstance(document["updated_at"], datetime), f"updated_at is a datetime ({section})"
-    assert document["created_at"] <= document["updated_at"], (
-        f"an item is not changed before it is made ({section})"
     )
 
 

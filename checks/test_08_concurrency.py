@@ -10,12 +10,11 @@ import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
 
 import pytest
-from bson import ObjectId
 
 from answers import said
+from item_requests import assert_item_rules
 from sections import CONCURRENCY
 from servers import serving
 from support import AuthActions, create_item
@@ -29,26 +28,6 @@ OPERATIONS = 30
 # Seconds any one request or thread may take before the check gives up on it: generous, for a
 # busy machine, yet bounded.
 TIMEOUT = 30
-STORED_KEYS = {"_id", "title", "done", "owner_id", "created_at", "updated_at"}
-
-
-def assert_item_rules(document, section):
-    """A stored item has exactly the fields the server sets, each of the right kind."""
-    assert set(document) == STORED_KEYS, (
-        f"a stored item has exactly the fields {sorted(STORED_KEYS)}, not {document} ({section})"
-    )
-    assert isinstance(document["_id"], ObjectId), f"_id is an ObjectId ({section})"
-    assert isinstance(document["owner_id"], ObjectId), f"owner_id is an ObjectId ({section})"
-    title = document["title"]
-    assert isinstance(title, str), f"the title is text, not {title!r} ({section})"
-    assert title == title.strip(), f"the title is stored trimmed, not {title!r} ({section})"
-    assert 1 <= len(title) <= 200, f"the title has 1 to 200 characters ({section})"
-    assert isinstance(document["done"], bool), f"done is true or false ({section})"
-    assert isinstance(document["created_at"], datetime), f"created_at is a datetime ({section})"
-    assert isinstance(document["updated_at"], datetime), f"updated_at is a datetime ({section})"
-    assert document["created_at"] <= document["updated_at"], (
-        f"an item is not changed before it is made ({section})"
-    )
 
 
 # ---------------------------------------------------------------- a real threaded server

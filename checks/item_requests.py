@@ -1,6 +1,6 @@
-"""The items API as the checks of steps 05 and 06 send it: its requests, and the items stored.
+"""The items API as the checks of steps 05 to 08 send it: its requests, and the items stored.
 
-Step 05 has Backbone's REST requests; step 06 adds the two that Backbone.emulateHTTP sends, a
+Step 05 has Backbone's REST requests; step 07 adds the two that Backbone.emulateHTTP sends, a
 POST to an item with X-HTTP-Method-Override.
 """
 
@@ -48,7 +48,7 @@ REQUESTS = {
     ),
 }
 # The requests of Backbone's REST API (step 05 on); the override ones are Backbone.emulateHTTP's
-# (step 06).
+# (step 07 on).
 REST = ["list", "create", "read", "replace", "patch", "delete"]
 OVERRIDES = [name for name in REQUESTS if name not in REST]
 REST_ITEM_REQUESTS = [name for name in REST if REQUESTS[name][0] == "item"]

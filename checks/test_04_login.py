@@ -282,7 +282,7 @@ def test_failed_login_always_runs_bcrypt_at_the_same_cost(auth, user, monkeypatc
 
 
 # Bodies that are not a plain form: none may log anyone in. Step 06 refuses them all with a 400
-# (test_06_accounts.py); here a login reads request.form alone, whose values are strings.
+# (test_06_forms.py); here a login reads request.form alone, whose values are strings.
 NOT_A_PLAIN_FORM = [
     pytest.param(
         {"json": {"username": {"$ne": None}, "password": {"$ne": None}}}, id="json-operators"
@@ -357,8 +357,8 @@ def test_logout_ends_the_login(auth, logged_in_user):
 
 def test_logout_by_get_is_refused(auth, logged_in_user):
     # A link or an <img src="/logout"> on any page must not log people out. Without a GET rule of
-    # its own, the static route at the site root (/<path:filename>) answers 404: step 06
-    # (test_06_routes.py) asks for the 405 that says Allow: POST.
+    # its own, the static route at the site root (/<path:filename>) answers 404: step 07
+    # (test_07_routes.py) asks for the 405 that says Allow: POST.
     response = auth.client.get("/logout")
     assert response.status_code in {404, 405}, (
         f"/logout is a form that takes POST only: GET /logout answered {said(response)}"

@@ -31,7 +31,7 @@ def from_client(address):
 
 @pytest.mark.parametrize("proxies", [1, 0], ids=["trusted-proxy", "no-proxy"])
 def test_a_form_through_a_tls_proxy_works_only_with_the_proxy_trusted(make_app, proxies):
-    # The site's name is one the app answers to (TRUSTED_HOSTS, which step 06 sets): a proxy
+    # The site's name is one the app answers to (TRUSTED_HOSTS, which step 07 sets): a proxy
     # in front forwards it, and a deployment lists it.
     app = make_app(TRUSTED_PROXIES=proxies, TRUSTED_HOSTS=["localhost", "shop.example"])
     client, db = app.test_client(), database(app)

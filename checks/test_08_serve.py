@@ -36,8 +36,8 @@ FORM = "application/x-www-form-urlencoded"
 FLOOD_CLIENTS = 16
 FLOOD_AFTER_BUDGET = 2
 FLOOD_AT_MOST = 40
-# What the logged-in user's GET /api/me may take meanwhile (25 ms with no flood; 1.9 to 3.1 s
-# under it before step 06 had a budget and threads): seconds, and how often it is asked.
+# What the logged-in user's GET /api/me may take meanwhile (25 ms with no flood; seconds under
+# one without the password budget and threads): seconds, and how often it is asked.
 MEDIAN_AT_MOST = 0.1
 P90_AT_MOST = 0.5
 MIN_SAMPLES = 40

@@ -318,7 +318,7 @@ def check_command(command, tmp_path):
         assert result.returncode == 0, result.stdout + result.stderr
     elif re.fullmatch(r"make serve( STEP=\d\d)?( PORT=\d+)?", command):
         # It runs until Ctrl+C, with MONGO_URI and SECRET_KEY from the environment:
-        # test_06_serve.py and test_production.py run it for real, on a real server.
+        # test_08_serve.py and test_production.py run it for real, on a real server.
         assert "\nserve:" in makefile_recipes(), "no serve target"
     elif re.fullmatch(r"make watch DIR=\S+", command):
         # It runs until Ctrl+C: test_watch.py runs it for real, on a copy of a step.

@@ -113,7 +113,8 @@ diff:
 		{ echo "$(STEP_DIR) is the first step."; exit 1; }; \
 	diff -ruN --exclude=__pycache__ $$previous $(STEP_DIR); test $$? -le 1
 
-# Where a learner stands: make progress DIR=my_work/ (one folder per rebuilt step)
+# Where a learner stands: make progress DIR=my_work/ (one folder per rebuilt step); a class:
+# make progress DIR=class/ (one folder per learner, each holding their step folders)
 progress: $(VENV)/.installed
 	@$(BIN)/python checks/progress.py $(or $(DIR),my_work)
 

@@ -9,6 +9,10 @@ gets the lines learner mode ends with:
     03_encoder       not yet  technique 1/9 · hardening 4/4
                      first to fix: test_...: what is missing, and where to read about it
 
+A folder of learners' folders is a class (`make progress DIR=class/`, class/alice/03_encoder/,
+...): one line per learner, the steps done and the step in progress with its counts and the
+first thing to fix, then how many learners are on each step. `--json` prints the same as JSON.
+
 A report is not an error: the exit status is 0 whatever the checks say, and 1 only when there
 is nothing to check.
 """
@@ -33,10 +37,11 @@ PYTEST_OPTIONS = ["-q", "-q", "-p", "no:cacheprovider", "-m", "not browser", "--
 
 def is_step_folder(path):
     """Tell whether a folder is named like a step of the workshop (03_encoder)."""
+    # A step with checks of its own, whether or not its reference folder is there.
     return (
         path.is_dir()
         and bool(re.match(r"\d\d_", path.name))
-        and any(ROOT.glob(f"steps/{path.name[:2]}_*"))
+        and any(ROOT.glob(f"checks/test_{path.name[:2]}_*.py"))
     )
 
 
@@ -81,20 +86,88 @@ def learner_run(folder, *pytest_args):
     return None, said
 
 
-def main(work_dir):
+def step_folders_in(folder):
+    """The step folders a learner's folder holds, in order."""
+    return sorted(path for path in folder.iterdir() if is_step_folder(path))
+
+
+def check_all(folders):
+    """Run learner mode on every folder, side by side, each in a process of its own."""
+    with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
+        return dict(zip(folders, pool.map(learner_run, folders), strict=True))
+
+
+def is_done(tally):
+    """Tell whether every check of a folder passed."""
+    return tally is not None and all(passed == total for passed, total in tally["counts"].values())
+
+
+def learner_summary(name, folders, runs):
+    """One learner of a class: the steps done, the step in progress, its tally (None if done)."""
+    done = [folder.name for folder in folders if is_done(runs[folder][0])]
+    waiting = [folder for folder in folders if not is_done(runs[folder][0])]
+    # The newest folder not done is the one the learner works on now.
+    tally, why_not = runs[waiting[-1]] if waiting else (None, None)
+    on = waiting[-1].name if waiting else None
+    return {"name": name, "done": done, "on": on, "tally": tally, "error": why_not}
+
+
+def class_lines(learners):
+    """Two lines per learner, then how many learners are on each step."""
+    lines = []
+    for learner in learners:
+        done = " ".join(folder[:2] for folder in learner["done"]) or "none"
+        if learner["on"] is None:
+            lines.append(f"{learner['name']:16} done {done} · no step in progress")
+            continue
+        if learner["tally"] is None:
+            lines.append(f"{learner['name']:16} done {done} · on {learner['on']}, which could not")
+            lines.append(f"{'':16} be checked: {learner['error']}")
+            continue
+        report = report_lines(learner["tally"])
+        figures = report[0][len(learner["on"]) :].strip().removeprefix("not yet").strip()
+        lines.append(f"{learner['name']:16} done {done} · on {learner['on']}: {figures}")
+        lines.extend(report[1:])
+    on_each = {}
+    for learner in learners:
+        step = learner["on"] or "no step in progress"
+        on_each[step] = on_each.get(step, 0) + 1
+    counted = " · ".join(f"{step} {count}" for step, count in sorted(on_each.items()))
+    lines.append(f"Learners on each step: {counted} (browser checks left out for all)")
+    return lines
+
+
+def class_view(class_dir):
+    """Check every learner of a class; return their summaries, in the order of their names."""
+    learners = {
+        folder.name: step_folders_in(folder)
+        for folder in sorted(class_dir.iterdir())
+        if folder.is_dir() and step_folders_in(folder)
+    }
+    runs = check_all([folder for folders in learners.values() for folder in folders])
+    return [learner_summary(name, folders, runs) for name, folders in learners.items()]
+
+
+def main(work_dir, as_json=False):
     """Print two lines per rebuilt step: where it stands, and the first thing to fix."""
     work_dir = Path(work_dir)
     if not work_dir.is_dir():
         print(f"No folder {work_dir}: make it, and copy a step into it (see WORKSHOP.md).")
         return 1
-    folders = sorted(path for path in work_dir.iterdir() if is_step_folder(path))
+    folders = step_folders_in(work_dir)
+    if not folders and any(path.is_dir() and step_folders_in(path) for path in work_dir.iterdir()):
+        learners = class_view(work_dir)
+        print(json.dumps({"learners": learners}) if as_json else "\n".join(class_lines(learners)))
+        return 0
     if not folders:
         print(f"No step folders in {work_dir}: copy one, e.g. steps/02_jsonify as 03_encoder.")
         return 1
-    # The folders side by side, each in a process of its own; reported in order.
-    with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
-        runs = list(pool.map(learner_run, folders))
-    for folder, (tally, why_not) in zip(folders, runs, strict=True):
+    runs = check_all(folders)
+    if as_json:
+        print(json.dumps({"folders": [runs[folder][0] for folder in folders]}))
+        return 0
+    for folder in folders:
+        tally, why_not = runs[folder]
         if tally is None:
             print(f"{folder.name:16} could not be checked: {why_not}")
             continue
@@ -104,7 +177,10 @@ def main(work_dir):
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--one"]:
-        check_one(*sys.argv[2:])
+    arguments = sys.argv[1:]
+    if arguments[:1] == ["--one"]:
+        check_one(*arguments[1:])
     else:
-        sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "my_work"))
+        as_json = "--json" in arguments
+        places = [argument for argument in arguments if argument != "--json"]
+        sys.exit(main(places[0] if places else "my_work", as_json))

@@ -1,5 +1,6 @@
 """Learner mode: `--step-dir` runs a step's checks against a learner's own copy of the step."""
 
+import json
 import re
 import shutil
 import sys
@@ -84,6 +85,41 @@ def test_learner_mode_refuses_what_it_cannot_check_in_one_message(
     assert len(errors) == 1, f"one error, not a run of failures:\n{result.stdout}{result.stderr}"
     assert message in errors[0], errors[0]
     assert " passed" not in result.stdout, "no check ran"
+
+
+@pytest.mark.slow
+def test_progress_shows_a_class_one_line_per_learner(tmp_path):
+    # A class of three: one on step 02 (a copy of 01), one on 03, one with step 01 done only.
+    learners = {
+        "alice": {"01_index": "01_index", "02_jsonify": "01_index"},
+        "bob": {"01_index": "01_index", "02_jsonify": "02_jsonify", "03_encoder": "02_jsonify"},
+        "carol": {"01_index": "01_index"},
+    }
+    for name, folders in learners.items():
+        for folder, copy_of in folders.items():
+            shutil.copytree(ROOT / "steps" / copy_of, tmp_path / name / folder)
+    (tmp_path / "notes").mkdir()
+    result = run([sys.executable, "checks/progress.py", str(tmp_path)], cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    learner_lines = [line for line in lines if not line.startswith((" ", "Learners"))]
+    assert [line.split()[0] for line in learner_lines] == ["alice", "bob", "carol"], lines
+    assert re.match(r"alice +done 01 · on 02_jsonify: technique \d+/\d+", learner_lines[0]), lines
+    assert re.match(r"bob +done 01 02 · on 03_encoder: technique", learner_lines[1]), lines
+    assert learner_lines[2].split()[1:] == ["done", "01", "·", "no", "step", "in", "progress"]
+    assert lines[-1].startswith(
+        "Learners on each step: 02_jsonify 1 · 03_encoder 1 · no step in progress 1"
+    ), lines
+    as_json = run([sys.executable, "checks/progress.py", "--json", str(tmp_path)], cwd=ROOT)
+    summary = {
+        learner["name"]: (learner["done"], learner["on"])
+        for learner in json.loads(as_json.stdout)["learners"]
+    }
+    assert summary == {
+        "alice": (["01_index"], "02_jsonify"),
+        "bob": (["01_index", "02_jsonify"], "03_encoder"),
+        "carol": (["01_index"], None),
+    }
 
 
 @pytest.mark.slow

@@ -107,10 +107,13 @@ class LearnerTally:
     def pytest_unconfigure(self, config):
         """End learner mode's output with the report, after pytest's own summary line."""
         reporter = config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None and self.results:
+        if reporter is not None:
             reporter.write_line("")
-            # -m "not hardening" leaves a group out: say so rather than print 0/0 for it.
+            # -m "not hardening" leaves a group out, -m hardening the technique: say so rather
+            # than print 0/0 for it.
             left_out = [group for group in GROUPS if f"not {group}" in config.option.markexpr]
+            if re.search(r"(?<!not )\bhardening\b", config.option.markexpr):
+                left_out.append("technique")
             for line in report_lines(self.as_dict(), left_out):
                 reporter.write_line(line)
 

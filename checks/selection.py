@@ -107,8 +107,7 @@ def learners_checks(config, folder, items):
         of_file = [item for item in items if item.path == path and step_dir_of(item)]
         if of_file and not any(item.path == path for item in wanted):
             raise pytest.UsageError(not_this_folders_checks(path, of_file, folder))
-    if items and not wanted:
-        raise pytest.UsageError(no_check_applies(folder))
+    # None of them after -m (step 01 has no hardening): a report of 0/0, not an error.
     return wanted
 
 

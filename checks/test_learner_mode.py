@@ -88,6 +88,19 @@ def test_learner_mode_refuses_what_it_cannot_check_in_one_message(
 
 
 @pytest.mark.slow
+def test_a_selection_with_no_check_of_the_folder_is_a_report_of_0_of_0(tmp_path):
+    # Autograding asks each step for its hardening; step 01 has none.
+    folder = shutil.copytree(ROOT / "steps" / "01_index", tmp_path / "01_index")
+    options = ["--step-dir", str(folder), "-m", "hardening", "-p", "no:cacheprovider"]
+    result = run([sys.executable, "-m", "pytest", "checks", *options], cwd=ROOT)
+    assert result.returncode == 0, f"0 of 0 is a report, not an error:\n{result.stdout}"
+    assert re.search(r"01_index +done +technique not run · hardening 0/0", result.stdout), (
+        result.stdout
+    )
+    assert "INTERNALERROR" not in result.stdout + result.stderr, result.stdout + result.stderr
+
+
+@pytest.mark.slow
 def test_progress_shows_a_class_one_line_per_learner(tmp_path):
     # A class of three: one on step 02 (a copy of 01), one on 03, one with step 01 done only.
     learners = {

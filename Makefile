@@ -18,7 +18,12 @@ FRONTEND_SOURCES := $(shell find frontend/app frontend/vendor frontend/plugins -
 
 setup: $(VENV)/.installed frontend
 
+# An older Python would fail deep inside pip ("No matching distribution"): say so first.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+		echo "Python 3.11 or newer is needed; $(PYTHON) is $$($(PYTHON) --version 2>&1)."; \
+		echo "Install a newer one (python.org, Homebrew, apt) and name it: make PYTHON=python3.12"; \
+		exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -r requirements-dev.txt
 	touch $@

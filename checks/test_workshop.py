@@ -354,6 +354,22 @@ def test_documented_commands_run(command, tmp_path):
     check_command(command, tmp_path)
 
 
+@pytest.mark.slow
+def test_setup_with_an_old_python_says_which_python_to_install(tmp_path):
+    # macOS ships Python 3.9 as python3: pip would fail on the pins without saying why.
+    old_python = tmp_path / "python3"
+    old_python.write_text(
+        '#!/bin/sh\n[ "$1" = --version ] && echo "Python 3.9.6" && exit 0\nexit 1\n'
+    )
+    old_python.chmod(0o755)
+    venv = tmp_path / "venv"
+    result = run(["make", f"PYTHON={old_python}", f"VENV={venv}", f"{venv}/.installed"], cwd=ROOT)
+    assert result.returncode != 0, result.stdout + result.stderr
+    assert "Python 3.11 or newer is needed" in result.stdout, result.stdout + result.stderr
+    assert "Python 3.9.6" in result.stdout, "it names the Python it found"
+    assert not venv.exists(), "and makes no environment with it"
+
+
 # --- curl sessions --------------------------------------------------------------------------
 
 ID = re.compile(r"\b[0-9a-f]{24}\b")

@@ -44,9 +44,15 @@ CHROMIUM_NAMES = [
     "google-chrome",
     "google-chrome-stable",
 ]
+# Where macOS installs the two browsers, off PATH: tried after the names.
+APPLICATIONS = [
+    "/Applications/Chromium.app/Contents/MacOS/Chromium",
+    "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+]
 HOW_TO_INSTALL = (
     "Install Chromium (`sudo apt-get install chromium-headless-shell`, or `chromium`, or your"
-    " distribution's package), or set CHROMIUM=/path/to/chrome to use another one."
+    " distribution's package; on macOS, Google Chrome or Chromium in /Applications), or set"
+    " CHROMIUM=/path/to/chrome to use another one."
 )
 # Fixed page size, language and time zone, so screenshots look the same on every machine.
 CONTEXT_OPTIONS = {
@@ -86,7 +92,8 @@ def browser_unavailable(message, required=False):
 
 
 def find_chromium(required=False):
-    """Return the path of Chromium: $CHROMIUM if set, else the first one on PATH."""
+    """Return the path of Chromium: $CHROMIUM if set, else the first one on PATH or in macOS's
+    /Applications."""
     configured = os.environ.get("CHROMIUM")
     if configured:
         if not Path(configured).is_file():
@@ -96,6 +103,9 @@ def find_chromium(required=False):
         found = shutil.which(name)
         if found:
             return found
+    for application in APPLICATIONS:
+        if Path(application).is_file():
+            return application
     return browser_unavailable(f"Chromium is not installed. {HOW_TO_INSTALL}", required)
 
 

@@ -10,6 +10,7 @@ import re
 import pytest
 from bson import ObjectId
 
+import browser_support
 from browser_support import (
     CONTEXT_OPTIONS,
     DRAWN_BEFORE_THE_LIST_MS,
@@ -220,6 +221,18 @@ def test_headless_shell_is_preferred_to_the_full_browser(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     assert find_chromium() == str(tmp_path / "chromium-headless-shell"), (
         "with both installed, the checks drive the lighter headless shell"
+    )
+
+
+def test_chrome_in_macos_applications_is_found(monkeypatch, tmp_path):
+    chrome = tmp_path / "Google Chrome.app" / "Contents" / "MacOS" / "Google Chrome"
+    chrome.parent.mkdir(parents=True)
+    chrome.touch(mode=0o755)
+    monkeypatch.delenv("CHROMIUM", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setattr(browser_support, "APPLICATIONS", [str(chrome)])
+    assert find_chromium() == str(chrome), (
+        "on macOS, Chrome is in /Applications, not on PATH: the checks find it there"
     )
 
 

@@ -34,6 +34,8 @@ class LearnerTally:
         # nodeid -> its place in the run, so that the first to fix does not depend on which
         # pytest-xdist worker ends first.
         self.order = {}
+        # nodeid -> why it was skipped (the browser checks, without Chromium): named, not lost.
+        self.skipped = {}
 
     def pytest_collection_finish(self, session):
         """Note the order of the checks (without pytest-xdist)."""
@@ -50,6 +52,8 @@ class LearnerTally:
         group = "hardening" if "hardening" in report.keywords else "technique"
         if report.failed:
             self.fail(report.nodeid, group, report)
+        elif report.skipped and not hasattr(report, "wasxfail"):
+            self.skipped[report.nodeid] = report.longrepr[-1] if report.longrepr else ""
         elif report.passed and report.when == "call":
             self.results.setdefault(report.nodeid, {"group": group, "passed": True})
 
@@ -102,7 +106,12 @@ class LearnerTally:
 
     def as_dict(self):
         """What progress.py needs, as JSON-ready data."""
-        return {"folder": self.folder, "counts": self.counts(), "failures": self.failures()}
+        return {
+            "folder": self.folder,
+            "counts": self.counts(),
+            "failures": self.failures(),
+            "skipped": sorted(self.skipped.items()),
+        }
 
     def pytest_unconfigure(self, config):
         """End learner mode's output with the report, after pytest's own summary line."""
@@ -127,6 +136,11 @@ def report_lines(tally, left_out=()):
         for group, (passed, total) in counts.items()
     )
     lines = [f"{tally['folder']:16} {'done' if done else 'not yet':8} {figures}"]
+    skipped = tally.get("skipped", [])
+    if skipped:
+        reason = first_line(skipped[0][1].removeprefix("Skipped: "))
+        checks = "check" if len(skipped) == 1 else "checks"
+        lines.append(f"{'':16} skipped, not counted: {len(skipped)} {checks} ({reason})")
     if tally["failures"]:
         first = tally["failures"][0]
         lines.append(f"{'':16} first to fix: {first['name']}: {first_line(first['message'])}")

@@ -1,6 +1,7 @@
 """Learner mode: `--step-dir` runs a step's checks against a learner's own copy of the step."""
 
 import json
+import os
 import re
 import shutil
 import sys
@@ -98,6 +99,19 @@ def test_a_selection_with_no_check_of_the_folder_is_a_report_of_0_of_0(tmp_path)
         result.stdout
     )
     assert "INTERNALERROR" not in result.stdout + result.stderr, result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_skipped_browser_checks_are_named_in_the_report(tmp_path):
+    # Without Chromium the browser checks skip: counts then differ from a learner who has it.
+    folder = shutil.copytree(ROOT / "steps" / "01_index", tmp_path / "01_index")
+    options = ["--step-dir", str(folder), "-p", "no:cacheprovider"]
+    environment = {**os.environ, "CHROMIUM": str(tmp_path / "no-chromium"), "CI": ""}
+    result = run([sys.executable, "-m", "pytest", "checks", *options], cwd=ROOT, env=environment)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"skipped, not counted: \d+ checks? \(CHROMIUM=", result.stdout), (
+        "the report says how many checks were skipped, and why:\n" + result.stdout
+    )
 
 
 @pytest.mark.slow

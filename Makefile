@@ -125,7 +125,7 @@ progress: $(VENV)/.installed
 
 # One rebuilt step checked again at every save: make watch DIR=my_work/04_auth (Ctrl+C stops)
 watch: $(VENV)/.installed
-	@$(BIN)/python checks/watch.py $(DIR)
+	@$(BIN)/python checks/watch.py $(or $(DIR),my_work)
 
 # A MongoDB server for the steps (SecantusDB) on 127.0.0.1:27017, its data kept in .mongo-data/.
 MONGO_PORT ?= 27017

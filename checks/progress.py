@@ -19,7 +19,6 @@ is nothing to check.
 
 import json
 import os
-import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +27,8 @@ from pathlib import Path
 import pytest
 
 from learner_report import PLUGIN_NAME, LearnerTally, report_lines
+from selection import has_checks
+from support import step_number
 
 ROOT = Path(__file__).resolve().parents[1]
 # Only the report is shown: no tracebacks to format (half the time of a failing run). One
@@ -37,12 +38,8 @@ PYTEST_OPTIONS = ["-q", "-q", "-p", "no:cacheprovider", "-m", "not browser", "--
 
 def is_step_folder(path):
     """Tell whether a folder is named like a step of the workshop (03_encoder)."""
-    # A step with checks of its own, whether or not its reference folder is there.
-    return (
-        path.is_dir()
-        and bool(re.match(r"\d\d_", path.name))
-        and any(ROOT.glob(f"checks/test_{path.name[:2]}_*.py"))
-    )
+    number = step_number(path)
+    return path.is_dir() and number is not None and has_checks(number)
 
 
 def check_one(folder, *pytest_args):

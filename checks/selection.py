@@ -35,7 +35,7 @@ def carried_marks(folder, folders):
     """Mark `carried` a folder between the first a check applies to and the newest."""
     # Each later step carries the code of the one before: the fast part and the real-server
     # pass run a check where it is taught and on the newest step; make test's first pass runs
-    # it on every step in between too.
+    # it on every step in between too, but for the browser checks.
     return [pytest.mark.carried] if folder not in (folders[0], folders[-1]) else []
 
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from selection import is_learners
+
 GROUPS = ("technique", "hardening")
 # Where a message says to read on: (WORKSHOP.md, Step 04 · Passwords with bcrypt 5).
 POINTER = re.compile(r"\(WORKSHOP\.md, Step \d\d · [^)]+\)")
@@ -27,7 +29,8 @@ class LearnerTally:
     """A pytest plugin that sorts each check's result into its group and keeps every failure."""
 
     def __init__(self, folder):
-        self.folder = Path(folder).name
+        self.path = Path(folder).resolve()
+        self.folder = self.path.name
         # nodeid -> {"group", "passed"}, and for a failure its "nodeid", "name", "error" and
         # "message"; in the order the checks ran.
         self.results = {}
@@ -36,6 +39,9 @@ class LearnerTally:
         self.order = {}
         # nodeid -> why it was skipped (the browser checks, without Chromium): named, not lost.
         self.skipped = {}
+        # The step's browser checks that -m "not browser" left out (make progress does): counted
+        # as left out, so that no count looks complete without them. Known in one process only.
+        self.browser_left_out = 0
 
     def pytest_collection_finish(self, session):
         """Note the order of the checks (without pytest-xdist)."""
@@ -45,6 +51,14 @@ class LearnerTally:
     def pytest_xdist_node_collection_finished(self, node, ids):
         """Note the order of the checks (with pytest-xdist, as its workers collected them)."""
         self.order = {nodeid: place for place, nodeid in enumerate(ids)}
+
+    def pytest_deselected(self, items):
+        """Count the step's browser checks that the run leaves out."""
+        self.browser_left_out += sum(
+            1
+            for item in items
+            if item.get_closest_marker("browser") and is_learners(item, self.path)
+        )
 
     def pytest_runtest_logreport(self, report):
         """Count each check once: failed if any of its phases failed, passed if its call did."""
@@ -111,6 +125,7 @@ class LearnerTally:
             "counts": self.counts(),
             "failures": self.failures(),
             "skipped": sorted(self.skipped.items()),
+            "browser_left_out": self.browser_left_out,
         }
 
     def pytest_unconfigure(self, config):
@@ -141,6 +156,13 @@ def report_lines(tally, left_out=()):
         reason = first_line(skipped[0][1].removeprefix("Skipped: "))
         checks = "check" if len(skipped) == 1 else "checks"
         lines.append(f"{'':16} skipped, not counted: {len(skipped)} {checks} ({reason})")
+    left_out = tally.get("browser_left_out", 0)
+    if left_out:
+        checks = "check" if left_out == 1 else "checks"
+        lines.append(
+            f"{'':16} left out, not counted: {left_out} browser {checks}"
+            " (learner mode, --step-dir, runs them)"
+        )
     if tally["failures"]:
         first = tally["failures"][0]
         lines.append(f"{'':16} first to fix: {first['name']}: {first_line(first['message'])}")

@@ -121,7 +121,7 @@ def class_lines(learners):
             lines.append(f"{learner['name']:16} done {done} · on {learner['on']}, which could not")
             lines.append(f"{'':16} be checked: {learner['error']}")
             continue
-        report = report_lines(learner["tally"])
+        report = report_lines(without_browser_note(learner["tally"]))
         figures = report[0][len(learner["on"]) :].strip().removeprefix("not yet").strip()
         lines.append(f"{learner['name']:16} done {done} · on {learner['on']}: {figures}")
         lines.extend(report[1:])
@@ -168,9 +168,23 @@ def main(work_dir, as_json=False):
         if tally is None:
             print(f"{folder.name:16} could not be checked: {why_not}")
             continue
-        for line in report_lines(tally):
+        for line in report_lines(without_browser_note(tally)):
             print(line)
+    print(browser_note(runs.values()))
     return 0
+
+
+def without_browser_note(tally):
+    """A folder's tally without its count of browser checks left out: one line says it for all."""
+    return {**tally, "browser_left_out": 0}
+
+
+def browser_note(runs):
+    """Say how many browser checks the counts leave out, so that no count looks complete."""
+    left_out = sum(tally["browser_left_out"] for tally, _ in runs if tally)
+    return (
+        f"Left out, not counted: {left_out} browser checks (learner mode, --step-dir, runs them)."
+    )
 
 
 if __name__ == "__main__":

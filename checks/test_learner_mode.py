@@ -36,6 +36,9 @@ def test_progress_shows_each_rebuilt_step_and_what_to_fix_first(tmp_path):
     assert "first to fix: test_encoder_writes_mongo_types: " in lines[2], "the first failure"
     assert "has no encoder.py, which this step needs" in lines[2], "in plain words"
     assert POINTER.search(lines[2]), "with where to read"
+    left_out = re.fullmatch(r"Left out, not counted: (\d+) browser checks \(.+\)\.", lines[3])
+    assert left_out, f"the browser checks are named as left out: {lines}"
+    assert int(left_out[1]) > 0, lines
 
 
 @pytest.mark.slow

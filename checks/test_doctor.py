@@ -102,6 +102,13 @@ def python_too_old(machine):
     machine.install("python3", "3.9.6 venv")
 
 
+def python_too_old_but_venv_made(machine):
+    # macOS: python3 is Apple's 3.9; make setup PYTHON=python3.13 made the venv.
+    python_too_old(machine)
+    (machine.venv / "bin").mkdir()
+    machine.program(machine.venv / "bin" / "python", "3.13.1 venv")
+
+
 def python_without_venv(machine):
     machine.install("python3", "3.11.2 no-venv")
 
@@ -152,6 +159,10 @@ def python_newer_than_secantus_builds(machine):
 # doctor fails). Python, Node, npm, make and git are required; the rest is optional.
 PROBLEMS = {
     python_too_old: (r"Python +missing +3\.9\.6 \(.*\): the workshop needs 3\.11 or newer\. ", 1),
+    python_too_old_but_venv_made: (
+        r"Python +ok +3\.13\.1 in .*venv, which make setup made with another Python",
+        0,
+    ),
     python_without_venv: (
         r"Python +missing +3\.11\.2 .* cannot make a venv: .*python3\.11-venv",
         1,

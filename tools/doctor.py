@@ -87,29 +87,45 @@ def python_fix(system, too_old):
     return "sudo apt-get install python3 python3-venv"
 
 
+def ask_python(path):
+    """Ask a Python its version and whether it can make a venv; return both, else why not."""
+    ran, output = run([path, "-c", PYTHON_PROBE])
+    answer = re.search(r"^(\d+)\.(\d+)\.(\d+) (venv|no-venv)$", output, re.MULTILINE)
+    if answer is None:
+        problem = "does not run" if not ran else "did not say its version"
+        return None, False, f"{problem}: {output.rstrip('.')}"
+    return tuple(int(part) for part in answer.group(1, 2, 3)), answer.group(4) == "venv", None
+
+
 def check_python(python, system):
     """The Python make setup would use; return its version (None if unknown) and its line."""
     path = shutil.which(python)
     if path is None:
         return None, (MISSING, f"{python} is not found. {python_fix(system, too_old=False)}")
-    ran, output = run([path, "-c", PYTHON_PROBE])
-    answer = re.search(r"^(\d+)\.(\d+)\.(\d+) (venv|no-venv)$", output, re.MULTILINE)
-    if answer is None:
-        problem = "does not run" if not ran else "did not say its version"
-        fix = python_fix(system, too_old=False)
-        return None, (MISSING, f"{python} ({path}) {problem}: {output.rstrip('.')}. {fix}")
-    version = tuple(int(part) for part in answer.group(1, 2, 3))
+    version, makes_venvs, problem = ask_python(path)
+    if version is None:
+        return None, (MISSING, f"{python} ({path}) {problem}. {python_fix(system, too_old=False)}")
     found = "{}.{}.{} ({})".format(*version, path)
     if version < PYTHON_NEEDED:
         fix = python_fix(system, too_old=True)
         return version, (MISSING, f"{found}: the workshop needs 3.11 or newer. {fix}")
-    if answer.group(4) == "no-venv":
+    if not makes_venvs:
         fix = "sudo apt-get install python{}.{}-venv".format(*version)
         return version, (MISSING, f"{found} cannot make a venv: {fix}")
     if python != "python3":
         # make setup takes python3 unless told otherwise.
         found += f"; set up with it: make setup PYTHON={python}"
     return version, (OK, found)
+
+
+def check_venv(venv, shown_venv, version, line):
+    """A venv make setup made with another Python: everything runs on it, python3 only makes one."""
+    python = Path(venv) / "bin" / "python"
+    made_with = ask_python(str(python))[0] if python.is_file() else None
+    if made_with is None or made_with < PYTHON_NEEDED:
+        return version, line
+    made = "{}.{}.{} in {}, which make setup made with another Python"
+    return made_with, (OK, made.format(*made_with, shown_venv))
 
 
 def check_node(system):
@@ -240,7 +256,10 @@ def main(argv=None):
     if system == "Windows":
         print("This is Windows: the workshop runs in WSL 2, a Linux inside it (docs/setup.md).")
         return 1
+    venv = ROOT / options.venv
     python_version, python_line = check_python(options.python, system)
+    if python_line[0] == MISSING and options.python == "python3":
+        python_version, python_line = check_venv(venv, options.venv, python_version, python_line)
     intel_mac = system == "Darwin" and platform.machine() == "x86_64"
     findings = [
         ("Python", *python_line),
@@ -250,10 +269,7 @@ def main(argv=None):
         ("git", *check_tool("git", system)),
         ("Chromium", *check_chromium(system)),
         (f"port {options.port}", *check_port(options.port, system)),
-        (
-            "SecantusDB",
-            *check_secantus(ROOT / options.venv, options.venv, python_version, intel_mac),
-        ),
+        ("SecantusDB", *check_secantus(venv, options.venv, python_version, intel_mac)),
     ]
     for label, status, text in findings:
         print(f"{label:<{LABEL_WIDTH}} {status:<{STATUS_WIDTH}} {text}")

@@ -308,6 +308,23 @@ def test_doctors_secantus_facts_are_the_pinned_versions(doctor):
     )
 
 
+def shown_lines(text):
+    """Each line's requirement and status, and the verdict, of make doctor's output."""
+    lines = text.strip().splitlines()
+    fields = [re.match(r"(port \d+|\S+) +(not yet|\S+) ", line) for line in lines[:-1]]
+    return [field and (re.sub(r"\d+", "N", field[1]), field[2]) for field in fields], lines[-1]
+
+
+def test_setup_page_shows_doctors_lines(machine):
+    page = (ROOT / "docs" / "setup.md").read_text()
+    shown = re.search(r"^\$ make doctor\n(.*?)^```", page, re.MULTILINE | re.DOTALL)
+    assert shown, "docs/setup.md shows what make doctor prints, in a block after '$ make doctor'"
+    printed = machine.doctor()[1]
+    assert shown_lines(shown.group(1)) == shown_lines(printed), (
+        f"docs/setup.md should show the lines make doctor prints on a ready machine:\n{printed}"
+    )
+
+
 def test_make_doctor_checks_the_python_and_port_it_is_given(machine):
     # The machine's other stand-ins go first on PATH; the real make runs, on the real python3.
     machine.remove("make")

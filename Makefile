@@ -14,9 +14,16 @@ RUN_PORT = $(or $(PORT),5000)
 SERVE_PORT = $(or $(PORT),8000)
 FRONTEND_SOURCES := $(shell find frontend/app frontend/vendor frontend/plugins -type f 2>/dev/null) frontend/brunch-config.js
 
-.PHONY: setup run serve test lint format frontend diff progress watch bench screenshots clean mongo
+.PHONY: doctor setup run serve test lint format frontend diff progress watch bench screenshots clean mongo
 
 setup: $(VENV)/.installed frontend
+
+# Whether this machine has what the workshop needs, one line each, with the fix for what it
+# lacks (docs/setup.md). PYTHON= checks another Python, PORT= another port for make run. It runs
+# on python3 wherever there is one, even one too old for the workshop.
+doctor:
+	@$(or $(shell command -v python3),$(PYTHON)) tools/doctor.py \
+		--python $(PYTHON) --port $(RUN_PORT) --venv $(VENV)
 
 # An older Python would fail deep inside pip ("No matching distribution"): say so first.
 $(VENV)/.installed: requirements.txt requirements-dev.txt

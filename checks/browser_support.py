@@ -6,13 +6,12 @@ the whole run, a fresh context and page per check, each step served by a real th
 
 import os
 import re
-import shutil
 from contextlib import contextmanager
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from browser_paths import APPLICATIONS, CHROMIUM_NAMES, HOW_TO_INSTALL, locate_chromium
 from sections import ACCOUNTS, DECORATORS, METHODVIEW, STEP05_MODULES, VALIDATION
 from support import PASSWORD, USERNAME
 
@@ -34,26 +33,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-# Names the system's Chromium goes by, tried in this order after $CHROMIUM. Chromium's headless
-# shell comes first: without the full browser's window machinery, a browser check costs it about
-# a third less CPU.
-CHROMIUM_NAMES = [
-    "chromium-headless-shell",
-    "chromium",
-    "chromium-browser",
-    "google-chrome",
-    "google-chrome-stable",
-]
-# Where macOS installs the two browsers, off PATH: tried after the names.
-APPLICATIONS = [
-    "/Applications/Chromium.app/Contents/MacOS/Chromium",
-    "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
-]
-HOW_TO_INSTALL = (
-    "Install Chromium (`sudo apt-get install chromium-headless-shell`, or `chromium`, or your"
-    " distribution's package; on macOS, Google Chrome or Chromium in /Applications), or set"
-    " CHROMIUM=/path/to/chrome to use another one."
-)
 # Fixed page size, language and time zone, so screenshots look the same on every machine.
 CONTEXT_OPTIONS = {
     "viewport": {"width": 1000, "height": 700},
@@ -94,19 +73,11 @@ def browser_unavailable(message, required=False):
 def find_chromium(required=False):
     """Return the path of Chromium: $CHROMIUM if set, else the first one on PATH or in macOS's
     /Applications."""
-    configured = os.environ.get("CHROMIUM")
-    if configured:
-        if not Path(configured).is_file():
-            browser_unavailable(f"CHROMIUM={configured} is not a file. {HOW_TO_INSTALL}", required)
-        return configured
-    for name in CHROMIUM_NAMES:
-        found = shutil.which(name)
-        if found:
-            return found
-    for application in APPLICATIONS:
-        if Path(application).is_file():
-            return application
-    return browser_unavailable(f"Chromium is not installed. {HOW_TO_INSTALL}", required)
+    # This module's names, looked up now: a check may put its own in their place.
+    path, missing = locate_chromium(CHROMIUM_NAMES, APPLICATIONS)
+    if path is None:
+        return browser_unavailable(f"{missing} {HOW_TO_INSTALL}", required)
+    return path
 
 
 @contextmanager

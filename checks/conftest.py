@@ -115,7 +115,12 @@ def pytest_configure(config):
 
 # Check files of the repository itself (its documents, commands and tools), with no check of a
 # step folder: learner mode runs none of them.
-REPOSITORY_CHECK_FILES = {"test_workshop.py", "test_learner_mode.py", "test_watch.py"}
+REPOSITORY_CHECK_FILES = {
+    "test_doctor.py",
+    "test_workshop.py",
+    "test_learner_mode.py",
+    "test_watch.py",
+}
 
 
 def pytest_ignore_collect(collection_path, config):

@@ -14,7 +14,9 @@
 #   NN: each row `| group | kind | what the checks require |` names things the step has, and
 #   together the boxes up to step NN name every name, setting and internal the checks read.
 
+import ast
 import contextlib
+import itertools
 import os
 import re
 import shlex
@@ -37,6 +39,7 @@ from support import (
     PASSWORD,
     ROOT,
     STEP_NAMES,
+    STEPS_DIR,
     checks_config,
     salts_of_cost_4,
     step_module,
@@ -128,15 +131,23 @@ def linked_file(document, target):
     return Path(os.path.normpath((ROOT / document).parent / file)) if file else ROOT / document
 
 
-def heading_anchors(path):
-    """The anchors GitHub gives a Markdown file's headings: lower case, - for spaces, no marks."""
-    anchors, seen = set(), {}
-    for heading in re.findall(r"^#{1,6} (.+)$", FENCE.sub("", path.read_text()), re.MULTILINE):
+def anchored_headings(text):
+    """[(level, heading, anchor)] of a Markdown text, in order, with the anchors GitHub gives."""
+    headings, seen = [], {}
+    for marks, heading in re.findall(r"^(#{1,6}) (.+)$", FENCE.sub("", text), re.MULTILINE):
+        # Lower case, - for spaces, no marks.
         anchor = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
         # A second heading of the same name gets -1, a third -2 (each step's ### Contract).
-        anchors.add(f"{anchor}-{seen[anchor]}" if anchor in seen else anchor)
+        headings.append(
+            (len(marks), heading, f"{anchor}-{seen[anchor]}" if anchor in seen else anchor)
+        )
         seen[anchor] = seen.get(anchor, 0) + 1
-    return anchors
+    return headings
+
+
+def heading_anchors(path):
+    """The anchors GitHub gives a Markdown file's headings."""
+    return {anchor for _, _, anchor in anchored_headings(path.read_text())}
 
 
 def test_every_link_and_path_exists():
@@ -727,3 +738,353 @@ def test_contract_parser_finds_a_box_out_of_place(tmp_path):
         "SAMPLE.md:5: the box for steps/06_logins is not in the section of its step",
         "SAMPLE.md:5: the box for steps/06_logins is not right under ### Contract",
     ]
+
+
+# --- Each step's time, objectives and key points, and the instructor's guide -------------------
+#
+# A step section opens, right after its **Goal:** paragraph, with
+#     **Time:** 10 min teaching · 20 min exercises.
+#     **Objectives.** After this step you can:
+#     - three to five bullets, each linking to a ### section of the same step that teaches it
+# and ends with `### Key points`, after its Exercises: three to six bullets of one line each.
+# The minutes come from docs/instructors.md: its table after <!-- minutes --> holds each step's
+# figures and the minutes they give, and its schedules (<!-- schedule: two-day, day 1 -->, ...)
+# add up to them.
+
+GUIDE = "docs/instructors.md"
+STEP_HEADING = re.compile(r"^## Step (\d\d) · ", re.MULTILINE)
+TIME_LINE = re.compile(r"\*\*Time:\*\* (\d+) min teaching · (\d+) min exercises\.")
+OBJECTIVES_LINE = "**Objectives.** After this step you can:"
+KEY_POINT_WIDTH = 100
+# The guide's estimate, which it states in words: the section taught at 120 words a minute
+# (read, explained, shown); the lines its make diff adds rebuilt at 4 a minute, and 5 minutes a
+# pitfall exercise; each rounded to the nearest 5 minutes.
+WORDS_PER_MINUTE = 120
+LINES_PER_MINUTE = 4
+MINUTES_PER_PITFALL = 5
+# How far a step may grow or shrink from the guide's figures before its minutes are estimated
+# again.
+DRIFT = 0.10
+# A class day: six and a half hours, breaks included.
+DAY_MINUTES = 390
+MINUTES_TABLE = ["step", "words", "lines added", "pitfalls", "teaching", "exercises"]
+SCHEDULE_MARKER = re.compile(r"^<!-- schedule: (one-day|two-day), day (\d) -->$", re.MULTILINE)
+SCHEDULE_TABLE = ["start", "min", "what"]
+# A schedule row of a step: "[Step 05](...) · ..." or "Step 05 (demo) · ..."
+SCHEDULE_STEP = re.compile(r"\[?Step (\d\d)\b")
+
+
+def step_sections():
+    """{"01": WORKSHOP.md's section of step 01, from its heading to the next step's, ...}."""
+    text = (ROOT / "WORKSHOP.md").read_text()
+    starts = [(match.group(1), match.start()) for match in STEP_HEADING.finditer(text)]
+    ends = [start for _, start in starts[1:]] + [len(text)]
+    return {step: text[start:end] for (step, start), end in zip(starts, ends, strict=True)}
+
+
+def bullet_list(paragraph):
+    """The bullets of a Markdown list, each with its continuation lines joined; None if not one."""
+    items = []
+    for line in paragraph.strip("\n").split("\n"):
+        if line.startswith("- "):
+            items.append(line[2:])
+        elif line.startswith("  ") and items:
+            items[-1] += " " + line.strip()
+        else:
+            return None
+    return items
+
+
+def section_headings():
+    """{"01": [(heading, anchor)] of the ### sections of step 01, in order, ...}."""
+    found, step = {}, None
+    for level, heading, anchor in anchored_headings((ROOT / "WORKSHOP.md").read_text()):
+        if level == 2:
+            match = re.match(r"Step (\d\d) · ", heading)
+            step = match.group(1) if match else None
+        elif level == 3 and step:
+            found.setdefault(step, []).append((heading, anchor))
+    return found
+
+
+def time_of(section):
+    """A step section's (teaching, exercises) minutes from its Time line; None if it has none."""
+    match = TIME_LINE.search(section)
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def opening_problems(step, section):
+    """What is wrong with the opening of a step section: Goal, Time, Objectives, 3-5 bullets."""
+    paragraphs = section.split("\n\n")
+    where = f"Step {step}"
+    if len(paragraphs) < 5 or not paragraphs[1].startswith("**Goal:** "):
+        return [f"{where}: the section opens with its **Goal:** paragraph"]
+    problems = []
+    if not TIME_LINE.fullmatch(paragraphs[2]):
+        problems.append(
+            f"{where}: after the Goal, a line **Time:** N min teaching · N min exercises."
+        )
+    if paragraphs[3] != OBJECTIVES_LINE:
+        problems.append(f"{where}: then the line {OBJECTIVES_LINE}")
+    objectives = bullet_list(paragraphs[4])
+    if objectives is None or not 3 <= len(objectives) <= 5:
+        problems.append(f"{where}: then three to five objectives, a bullet each")
+    return problems
+
+
+def objectives_of(section):
+    """The objective bullets of a step section, as opening_problems() finds them."""
+    return bullet_list(section.split("\n\n")[4]) or []
+
+
+def key_point_problems(step, section):
+    """What is wrong with a step's ending: ### Key points last, after Exercises, 3-6 bullets."""
+    where = f"Step {step}"
+    headings = re.findall(r"^### (.+)$", FENCE.sub("", section), re.MULTILINE)
+    if not headings or headings[-1] != "Key points" or headings.count("Key points") > 1:
+        return [f"{where}: the section ends with ### Key points, its only one"]
+    problems = []
+    if "Exercises" not in headings[:-1]:
+        problems.append(f"{where}: ### Key points comes after ### Exercises")
+    points = bullet_list(section.split("### Key points\n\n", 1)[1])
+    if points is None or not 3 <= len(points) <= 6:
+        return [*problems, f"{where}: ### Key points holds three to six bullets and nothing else"]
+    lines = section.split("### Key points\n\n", 1)[1].strip("\n").split("\n")
+    problems += [
+        f"{where}: each key point is one line of at most {KEY_POINT_WIDTH} characters: {line}"
+        for line in lines
+        if not line.startswith("- ") or len(line) > KEY_POINT_WIDTH
+    ]
+    return problems
+
+
+def test_every_step_opens_with_its_time_and_objectives_and_ends_with_key_points():
+    sections = step_sections()
+    assert sorted(sections) == [f"{number:02d}" for number in range(1, len(sections) + 1)]
+    problems = [
+        problem
+        for step, section in sections.items()
+        for problem in opening_problems(step, section) + key_point_problems(step, section)
+    ]
+    assert problems == [], "each step section in the shape test_workshop.py reads"
+
+
+def test_every_objective_links_to_a_section_of_its_step():
+    headings = section_headings()
+    wrong = []
+    for step, section in step_sections().items():
+        own = {anchor: heading for heading, anchor in headings.get(step, [])}
+        for objective in objectives_of(section):
+            anchors = re.findall(r"\]\(#([^)\s]+)\)", objective)
+            if not anchors or any(anchor not in own for anchor in anchors):
+                wrong.append(f"Step {step}: {objective}")
+    assert wrong == [], (
+        "each objective links to the ### section of its own step that teaches it: (#anchor)"
+    )
+
+
+def marked_tables(text, marker, columns):
+    """[(the marker's match, [rows of cells])] for each table right after a marker line."""
+    lines = text.split("\n")
+    tables = []
+    for match in marker.finditer(text):
+        number = text.count("\n", 0, match.start())
+        table = []
+        for line in lines[number + 1 :]:
+            if not line.startswith("|"):
+                break
+            table.append([cell.strip() for cell in line.strip().strip("|").split("|")])
+        assert table[:1] == [columns], (
+            f"{GUIDE}:{number + 1}: a table of columns | {' | '.join(columns)} | follows"
+        )
+        tables.append((match, table[2:]))
+    return tables
+
+
+def guide_minutes():
+    """{"01": {"words", "lines added", "pitfalls", "teaching", "exercises"}, ...} of the guide."""
+    marker = re.compile(r"^<!-- minutes -->$", re.MULTILINE)
+    tables = marked_tables((ROOT / GUIDE).read_text(), marker, MINUTES_TABLE)
+    assert len(tables) == 1, f"{GUIDE} has one <!-- minutes --> table"
+    return {
+        row[0]: {
+            column: int(cell.replace(",", ""))
+            for column, cell in zip(MINUTES_TABLE[1:], row[1:], strict=True)
+        }
+        for row in tables[0][1]
+    }
+
+
+def nearest_five(minutes):
+    """Minutes rounded to the nearest 5, as a schedule gives them."""
+    return 5 * int(minutes / 5 + 0.5)
+
+
+def estimate(words, lines_added, pitfalls):
+    """The guide's (teaching, exercises) minutes for a step of these figures."""
+    return (
+        nearest_five(words / WORDS_PER_MINUTE),
+        nearest_five(lines_added / LINES_PER_MINUTE + MINUTES_PER_PITFALL * pitfalls),
+    )
+
+
+def lines_added(step, empty_folder):
+    """The lines a step's make diff adds, `make diff STEP=NN | grep -c '^+'`; step 01's all."""
+    folders = sorted(folder for folder in STEPS_DIR.iterdir() if step_number(folder))
+    folder = folders[int(step) - 1]
+    previous = folders[int(step) - 2] if int(step) > 1 else empty_folder
+    result = run(["diff", "-ruN", "--exclude=__pycache__", str(previous), str(folder)])
+    return sum(line.startswith("+") for line in result.stdout.split("\n"))
+
+
+def figures_now(step, section, empty_folder):
+    """A step's figures as the repository has them now: words, lines added, pitfalls."""
+    pitfalls = len(list(ROOT.glob(f"exercises/{step}_*/pitfall_*.patch")))
+    return len(section.split()), lines_added(step, empty_folder), pitfalls
+
+
+def test_step_minutes_are_the_guides_estimate_from_figures_that_still_hold(tmp_path):
+    sections = step_sections()
+    table = guide_minutes()
+    assert sorted(table) == sorted(sections), f"{GUIDE}'s <!-- minutes --> table: every step"
+    wrong = []
+    for step, row in table.items():
+        words, lines, pitfalls = figures_now(step, sections[step], tmp_path)
+        minutes = estimate(row["words"], row["lines added"], row["pitfalls"])
+        if (row["teaching"], row["exercises"]) != minutes:
+            wrong.append(f"step {step}: its figures give {minutes[0]} and {minutes[1]} minutes")
+        if time_of(sections[step]) != (row["teaching"], row["exercises"]):
+            wrong.append(f"step {step}: WORKSHOP.md's Time line says {time_of(sections[step])}")
+        drifted = abs(words - row["words"]) > DRIFT * row["words"] or (
+            abs(lines - row["lines added"]) > DRIFT * row["lines added"]
+        )
+        if drifted or pitfalls != row["pitfalls"]:
+            wrong.append(
+                f"step {step} is now {words} words, {lines} lines added and {pitfalls} pitfalls:"
+                f" {estimate(words, lines, pitfalls)} minutes; the guide's figures and its"
+                " schedules, and WORKSHOP.md's Time line, need them"
+            )
+    assert wrong == [], f"each step's minutes, in {GUIDE} and WORKSHOP.md, as the guide estimates"
+
+
+def schedule_rows(kind):
+    """{day: [(start in minutes, minutes, what)]} of the guide's one-day or two-day schedule."""
+    days = {}
+    for match, rows in marked_tables((ROOT / GUIDE).read_text(), SCHEDULE_MARKER, SCHEDULE_TABLE):
+        if match.group(1) == kind:
+            days[int(match.group(2))] = [
+                (int(start[:2]) * 60 + int(start[3:]), int(length), what)
+                for start, length, what in rows
+            ]
+    return days
+
+
+def minutes_per_step(days, demos):
+    """{"05": minutes the schedule gives step 05, ...}: its rows that are (or are not) demos."""
+    given = {}
+    for rows in days.values():
+        for _, length, what in rows:
+            step = SCHEDULE_STEP.match(what)
+            if step and ("(demo)" in what) == demos:
+                given[step.group(1)] = given.get(step.group(1), 0) + length
+    return given
+
+
+def test_schedules_follow_the_clock_and_fit_a_day():
+    wrong = []
+    for kind in ["one-day", "two-day"]:
+        days = schedule_rows(kind)
+        assert days, f"{GUIDE} has a {kind} schedule"
+        for day, rows in days.items():
+            for (start, length, what), (next_start, _, _) in itertools.pairwise(rows):
+                if start + length != next_start:
+                    wrong.append(f"{kind}, day {day}: {what} ends when the next row starts")
+            if rows[-1][0] + rows[-1][1] - rows[0][0] > DAY_MINUTES:
+                wrong.append(f"{kind}, day {day}: longer than {DAY_MINUTES} minutes")
+    assert wrong == [], "each schedule's rows follow each other, and a day is 6.5 hours"
+
+
+def test_schedules_give_each_step_its_minutes():
+    sections, table = step_sections(), guide_minutes()
+    # In class the instructor shows the pitfalls (a patch, its check failing): the learners'
+    # exercise is the rebuild. Alone, a learner takes the Time line's minutes.
+    in_class = {
+        step: sum(time_of(section) or (0, 0)) - MINUTES_PER_PITFALL * table[step]["pitfalls"]
+        for step, section in sections.items()
+    }
+    wrong = []
+    for kind in ["one-day", "two-day"]:
+        days = schedule_rows(kind)
+        taught, shown = minutes_per_step(days, demos=False), minutes_per_step(days, demos=True)
+        wrong += [
+            f"{kind}: step {step} gets {minutes} minutes, not {in_class.get(step)}"
+            for step, minutes in taught.items()
+            if minutes != in_class.get(step)
+        ]
+        missing = sorted(set(sections) - set(taught) - set(shown))
+        if missing:
+            wrong.append(f"{kind}: steps {missing} are neither taught nor shown")
+        if kind == "two-day" and shown:
+            wrong.append(f"two-day: every step is taught, not only shown: {sorted(shown)}")
+    assert wrong == [], "the schedules give each step its Time line's minutes, less the pitfalls"
+
+
+def questions(text):
+    """The questions a Markdown text asks in its prose: from the clause's start to its "?"."""
+    prose = " ".join(FENCE.sub("", text).split())
+    # Punctuation inside `code` (request.max_content_length, ?limit=) ends no clause.
+    hidden = str.maketrans(".;:!?", "\0\1\2\3\4")
+    prose = re.sub(r"`[^`]*`", lambda span: span.group(0).translate(hidden), prose)
+    shown = str.maketrans("\0\1\2\3\4", ".;:!?")
+    return [clause.strip().translate(shown) for clause in re.findall(r"[^.;:!?]+\?", prose)]
+
+
+def test_the_guide_answers_every_question_the_workshop_asks():
+    workshop_questions = questions((ROOT / "WORKSHOP.md").read_text())
+    assert workshop_questions, "WORKSHOP.md asks the learner questions; the guide answers them"
+    guide = " ".join(re.sub(r"^> ?", "", (ROOT / GUIDE).read_text(), flags=re.MULTILINE).split())
+    unanswered = [question for question in workshop_questions if question not in guide]
+    assert unanswered == [], f"{GUIDE} quotes each question of WORKSHOP.md, then answers it"
+
+
+def steps_marker(node):
+    """(first, last) of a @pytest.mark.steps(first, last) in a decorator or pytestmark; or None."""
+    for call in ast.walk(node):
+        if (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Attribute)
+            and call.func.attr == "steps"
+        ):
+            return tuple(argument.value for argument in call.args)
+    return None
+
+
+def check_steps():
+    """{"test_name": (first, last)}: the steps each check of checks/test_*.py applies to."""
+    ranges = {}
+    for path in sorted((ROOT / "checks").glob("test_*.py")):
+        tree = ast.parse(path.read_text())
+        marks = [node for node in tree.body if isinstance(node, ast.Assign)]
+        module_range = next(
+            (steps_marker(node) for node in marks if "pytestmark" in ast.unparse(node.targets[0])),
+            None,
+        )
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+                own = [steps_marker(decorator) for decorator in node.decorator_list]
+                ranges[node.name] = next((r for r in own if r), module_range)
+    return ranges
+
+
+def test_the_guides_stuck_points_name_checks_of_their_step():
+    # Under "### Step NN" of the guide's stuck points, each check named runs on step NN.
+    text = (ROOT / GUIDE).read_text()
+    stuck = text.split("## Where learners get stuck", 1)[1].split("\n## ", 1)[0]
+    ranges = check_steps()
+    wrong = [
+        f"Step {step}: {name} runs on steps {ranges.get(name)}"
+        for step, body in re.findall(r"^### Step (\d\d)\n(.*?)(?=^### |\Z)", stuck, re.S | re.M)
+        for name in re.findall(r"`(test_\w+)`", body)
+        if not (ranges.get(name) and ranges[name][0] <= int(step) <= ranges[name][1])
+    ]
+    assert wrong == [], f"{GUIDE}: a stuck point names a check that does not run on its step"

@@ -1,4 +1,5 @@
-"""Autograding: JUnit XML that names each check's group and step."""
+"""Autograding: JUnit XML that names each check's group and step, and the GitHub Classroom
+workflow that grades each step folder a learner commits (docs/autograding.md)."""
 
 import re
 import shutil
@@ -6,7 +7,46 @@ import sys
 import xml.etree.ElementTree as ElementTree
 
 from servers import run
-from support import ROOT, STEPS_DIR
+from support import ROOT, STEPS_DIR, step_number
+
+WORKFLOW = ROOT / ".github" / "workflows" / "classroom.yml"
+RECIPE = ROOT / "docs" / "autograding.md"
+# What each grader runs, for one step folder and one group: learner mode, its exit status the
+# grade. CI=true: without a browser, the browser checks fail rather than skip.
+COMMANDS = {
+    "technique": 'CI=true .venv/bin/pytest checks --step-dir my_work/{step} -m "not hardening"',
+    "hardening": "CI=true .venv/bin/pytest checks --step-dir my_work/{step} -m hardening",
+}
+GRADER = "classroom-resources/autograding-command-grader@v1"
+REPORTER = "classroom-resources/autograding-grading-reporter@v1"
+
+
+def workflow_steps():
+    """The workflow's steps, each as {key: value} of its lines (those under with: and env: too)."""
+    text = WORKFLOW.read_text()
+    steps = []
+    for block in re.split(r"^      - ", text.partition("\n    steps:\n")[2], flags=re.MULTILINE):
+        fields = {}
+        for key, value in re.findall(r"^\s*([\w.-]+): *(.*)$", block, re.MULTILINE):
+            fields[key] = value.strip().strip("'")
+        if fields:
+            steps.append(fields)
+    return steps
+
+
+def graders():
+    """The grader steps of the workflow: {test-name: its fields}."""
+    found = {}
+    for step in workflow_steps():
+        if step.get("uses") == GRADER:
+            assert step["test-name"] not in found, f"two graders named {step['test-name']}"
+            found[step["test-name"]] = step
+    return found
+
+
+def step_folder_names():
+    """The names of the repository's step folders: 01_index, ..."""
+    return sorted(folder.name for folder in STEPS_DIR.iterdir() if step_number(folder) is not None)
 
 
 def test_junit_xml_names_each_checks_group_and_step(tmp_path):
@@ -33,3 +73,65 @@ def test_junit_xml_names_each_checks_group_and_step(tmp_path):
         int(counts[1]),
         int(counts[2]),
     ], f"the XML's groups are the report's counts: {groups}\n{result.stdout}"
+
+
+def test_the_classroom_workflow_grades_each_step_twice():
+    found = graders()
+    expected = {
+        f"{step} {group}": COMMANDS[group].format(step=step)
+        for step in step_folder_names()
+        for group in COMMANDS
+    }
+    assert {name: grader["command"] for name, grader in found.items()} == expected, (
+        f"{WORKFLOW.name}: one grader per step folder and group, running the documented command"
+    )
+    for name, grader in found.items():
+        assert re.fullmatch(r"\d+", grader["max-score"]), f"{name}: max-score is whole points"
+        assert re.fullmatch(r"\d+(\.\d+)?", grader["timeout"]), f"{name}: timeout in minutes"
+        # Set up once, before the graders: the step does it for all of them.
+        assert "setup-command" not in grader, f"{name}: make setup runs once, as a step"
+
+
+def test_the_classroom_reporter_reads_every_grader():
+    ids = [grader["id"] for grader in graders().values()]
+    assert len(set(ids)) == len(ids), f"each grader has an id of its own: {ids}"
+    reporters = [step for step in workflow_steps() if step.get("uses") == REPORTER]
+    assert len(reporters) == 1, f"{WORKFLOW.name} ends with one reporter: {REPORTER}"
+    reporter = reporters[0]
+    assert reporter["runners"].split(",") == ids, "the reporter lists every grader, in order"
+    for step_id in ids:
+        # The reporter reads each grader's result from <ID>_RESULTS, upper case.
+        assert reporter.get(f"{step_id.upper()}_RESULTS") == (
+            f'"${{{{steps.{step_id}.outputs.result}}}}"'
+        ), f"the reporter's env has no {step_id.upper()}_RESULTS"
+
+
+def test_the_classroom_workflow_runs_on_learners_work_only():
+    text = WORKFLOW.read_text()
+    # In the workshop's own repository, a push of anything but my_work/ grades nothing.
+    on = re.search(r"^on:\n((?:  .*\n)+)", text, re.MULTILINE)
+    assert on, f"{WORKFLOW.name} has no on: section"
+    assert on[1] == "  push:\n    paths: ['my_work/**']\n  workflow_dispatch:\n", on[1]
+    assert "make setup" in [step.get("run") for step in workflow_steps()], "set-up is make setup"
+
+
+def test_the_recipe_shows_the_workflows_commands_points_and_timeouts():
+    text = RECIPE.read_text()
+    found = graders()
+    for name in ["05_methodview technique", "05_methodview hardening"]:
+        assert found[name]["command"] in text, f"{RECIPE.name} shows the command of {name}"
+    rows = re.findall(
+        r"^\| `(\d\d_\w+)` \| (\d+) points, (\S+) min \| (\d+) points, (\S+) min \|$",
+        text,
+        re.MULTILINE,
+    )
+    table = {
+        f"{step} {group}": (points, minutes)
+        for step, *cells in rows
+        for group, points, minutes in [("technique", *cells[:2]), ("hardening", *cells[2:])]
+    }
+    assert table == {
+        name: (grader["max-score"], grader["timeout"]) for name, grader in found.items()
+    }, f"{RECIPE.name}'s table of points and timeouts is the workflow's"
+    total = sum(int(grader["max-score"]) for grader in found.values())
+    assert f"{total} points in all" in text, f"{RECIPE.name} says the total: {total} points"

@@ -1,10 +1,13 @@
 """Autograding: JUnit XML that names each check's group and step, and the GitHub Classroom
 workflow that grades each step folder a learner commits (docs/autograding.md)."""
 
+import os
 import re
 import shutil
 import sys
 import xml.etree.ElementTree as ElementTree
+
+import pytest
 
 from servers import run
 from support import ROOT, STEPS_DIR, step_number
@@ -113,6 +116,30 @@ def test_the_classroom_workflow_runs_on_learners_work_only():
     assert on, f"{WORKFLOW.name} has no on: section"
     assert on[1] == "  push:\n    paths: ['my_work/**']\n  workflow_dispatch:\n", on[1]
     assert "make setup" in [step.get("run") for step in workflow_steps()], "set-up is make setup"
+
+
+@pytest.mark.slow
+def test_a_graders_command_passes_a_reference_step_and_gives_nothing_without_its_folder(tmp_path):
+    # As the command grader runs it: in a shell from the repository root, with only PATH and
+    # HOME. my_work/ is a folder of this check's own, holding a copy of step 02 only.
+    work = tmp_path / "my_work"
+    shutil.copytree(STEPS_DIR / "02_jsonify", work / "02_jsonify")
+    environment = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
+    found = graders()
+
+    def grade(name):
+        command = found[name]["command"].replace(" my_work/", f" {work}/")
+        return run(command, shell=True, cwd=ROOT, env=environment)
+
+    graded = grade("02_jsonify hardening")
+    assert graded.returncode == 0, graded.stdout + graded.stderr
+    assert re.search(
+        r"^02_jsonify +done +technique not run · hardening (\d+)/\1$", graded.stdout, re.MULTILINE
+    ), graded.stdout
+    missing = grade("03_encoder technique")
+    assert missing.returncode != 0, "no folder, no points"
+    said = [line for line in (missing.stdout + missing.stderr).splitlines() if line.strip()]
+    assert said == [f"ERROR: --step-dir {work}/03_encoder: there is no such folder."], said
 
 
 def test_the_recipe_shows_the_workflows_commands_points_and_timeouts():

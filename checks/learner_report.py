@@ -63,7 +63,7 @@ class LearnerTally:
     def pytest_runtest_logreport(self, report):
         """Count each check once: failed if any of its phases failed, passed if its call did."""
         # A report carries its check's markers, also from a pytest-xdist worker.
-        group = "hardening" if "hardening" in report.keywords else "technique"
+        group = group_of(report.keywords)
         if report.failed:
             self.fail(report.nodeid, group, report)
         elif report.skipped and not hasattr(report, "wasxfail"):
@@ -140,6 +140,11 @@ class LearnerTally:
                 left_out.append("technique")
             for line in report_lines(self.as_dict(), left_out):
                 reporter.write_line(line)
+
+
+def group_of(keywords):
+    """The group of a check, from its markers: hardening, or else technique."""
+    return "hardening" if "hardening" in keywords else "technique"
 
 
 def report_lines(tally, left_out=()):

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from exercise_patches import EXTENSIONS, PITFALLS, exercise_copy, extension_folder_name
+from learner_report import group_of
 from support import ROOT, STEPS_DIR, step_number
 
 
@@ -56,6 +57,14 @@ def pitfall_params(metafunc):
 def step_dir_of(item):
     """The step folder a collected check runs on; None for a check of the repository itself."""
     return item.callspec.params.get("step_dir") if hasattr(item, "callspec") else None
+
+
+def junit_properties(item):
+    """A step check's group and the step folder it runs on, for --junitxml; none for another."""
+    folder = step_dir_of(item)
+    if folder is None:
+        return []
+    return [("group", group_of(item.keywords)), ("step", folder.name)]
 
 
 def is_learners(item, folder):

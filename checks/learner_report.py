@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from selection import is_learners
+from selection import group_of, is_learners
 
 GROUPS = ("technique", "hardening")
 # Where a message says to read on: (WORKSHOP.md, Step 04 · Passwords with bcrypt 5).
@@ -140,11 +140,6 @@ class LearnerTally:
                 left_out.append("technique")
             for line in report_lines(self.as_dict(), left_out):
                 reporter.write_line(line)
-
-
-def group_of(keywords):
-    """The group of a check, from its markers: hardening, or else technique."""
-    return "hardening" if "hardening" in keywords else "technique"
 
 
 def report_lines(tally, left_out=()):

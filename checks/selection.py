@@ -5,7 +5,6 @@ from pathlib import Path
 import pytest
 
 from exercise_patches import EXTENSIONS, PITFALLS, exercise_copy, extension_folder_name
-from learner_report import group_of
 from support import ROOT, STEPS_DIR, step_number
 
 
@@ -57,6 +56,11 @@ def pitfall_params(metafunc):
 def step_dir_of(item):
     """The step folder a collected check runs on; None for a check of the repository itself."""
     return item.callspec.params.get("step_dir") if hasattr(item, "callspec") else None
+
+
+def group_of(keywords):
+    """The group of a check, from its markers: hardening, or else technique."""
+    return "hardening" if "hardening" in keywords else "technique"
 
 
 def junit_properties(item):

@@ -7,12 +7,14 @@ import shutil
 import sys
 
 import pytest
+from flask import Flask
 
-from answers import said
+from answers import CheckedClient, expect_status, said
 from exercise_patches import exercise_copy
+from item_requests import COLLECTION
 from learner_probe import outcome, start_of, steps
 from learner_report import POINTER
-from sections import TEMPLATES, WRAPS
+from sections import PAGES, TEMPLATES, WRAPS
 from servers import run
 from support import ROOT, STEPS_DIR, step_module
 
@@ -184,3 +186,17 @@ def test_a_500_from_a_decorator_without_wraps_names_that_pitfall(auth):
     assert answer.status_code == 500, said(answer)
     assert "BuildError" in said(answer, TEMPLATES), said(answer, TEMPLATES)
     assert WRAPS in said(answer, TEMPLATES), said(answer, TEMPLATES)
+
+
+def test_a_long_url_is_shortened_in_a_message():
+    # A list that refuses a 5,000-digit limit, as step 05's does: a check that wanted a page
+    # says so, the URL shortened.
+    app = Flask(__name__)
+    app.test_client_class = CheckedClient
+    app.get(COLLECTION)(lambda: ({"error": "limit must be a whole number."}, 400))
+    url = f"{COLLECTION}?limit={'9' * 5000}"
+    with pytest.raises(AssertionError) as failed:
+        expect_status(app.test_client().get(url), 200, f"GET {url}", PAGES)
+    message = str(failed.value)
+    assert f"GET {url[:60]}… ({len(url):,} characters) should answer 200" in message, message
+    assert len(message) < 500, f"the URL is shortened, not printed whole: {len(message)} characters"

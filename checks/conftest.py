@@ -28,6 +28,7 @@ from mongo_servers import database_of_its_own, run_server
 from sections import ACCOUNTS, PASSWORDS, STEP02_MODULES, TEMPLATES
 from selection import (
     carried_marks,
+    copy_problem,
     has_checks,
     has_real_server,
     is_wanted,
@@ -108,6 +109,10 @@ def pytest_configure(config):
     # Said here, in the main process: pytest-xdist's workers cannot stop a run with a message.
     if not has_checks(step_number(folder)):
         raise pytest.UsageError(no_check_applies(folder))
+    # An empty folder, or a copy one folder down, would fail every check on its missing app.py.
+    problem = copy_problem(folder, config.invocation_params.dir)
+    if problem:
+        raise pytest.UsageError(problem)
     # With pytest-xdist, the main process counts what its workers report.
     if not hasattr(config, "workerinput") and not config.pluginmanager.has_plugin(PLUGIN_NAME):
         config.pluginmanager.register(LearnerTally(own), PLUGIN_NAME)

@@ -221,6 +221,24 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_pyfunc_call(pyfuncitem):
+    """A browser check that Playwright stops (a wait in vain, a script that threw) fails in
+    words: what the page did not do, what it logged, and the check's section."""
+    if "page" not in pyfuncitem.fixturenames:
+        return (yield)
+    # Imported here, not above: Playwright takes a fifth of a second to load, and only the
+    # browser checks, whose file has loaded it already, need it.
+    from browser_support import PageError, browser_error_in_words, section_of_check
+
+    try:
+        return (yield)
+    except PageError as error:
+        logged = pyfuncitem.funcargs["console"].unexpected()
+        section = section_of_check(pyfuncitem.function)
+        pytest.fail(browser_error_in_words(error, section, logged), pytrace=False)
+
+
 def pytest_unconfigure(config):
     """Remove the exercise copies."""
     remove_exercise_copies(config)

@@ -35,6 +35,10 @@ from sections import (
     WRAPS,
 )
 
+# A run of characters without a space longer than this is shortened in a message (a URL with a
+# 5,000-digit number, a 10,000-character id): its first SHOWN_START characters, then its length.
+LONGEST_WORD = 80
+SHOWN_START = 60
 # Where a request's environ keeps what the step's code raised, for said() to name it.
 RAISED_KEY = "checks.raised"
 # A step folder's name, NN_name: the frames of a traceback that are the step's own code.
@@ -159,6 +163,18 @@ def step_code(what, section):
 # --- What a response said, in words ---------------------------------------------------------------
 
 
+def shortened(text, keep=SHOWN_START):
+    """Text as a message shows it: whole if it is short, else its start, "…" and its length."""
+    if len(text) <= keep:
+        return text
+    return f"{text[:keep]}… ({len(text):,} characters)"
+
+
+def request_in_words(request_name):
+    """A request's name (GET /api/items/?limit=…) for a message, its long runs shortened."""
+    return re.sub(rf"\S{{{LONGEST_WORD + 1},}}", lambda word: shortened(word.group()), request_name)
+
+
 class CheckedClient(FlaskClient):
     """Flask's test client; each request keeps a list of what the step's code raised."""
 
@@ -194,10 +210,11 @@ def said(response, section=None):
         return f"{status}, a redirect to {response.headers.get('Location')}"
     if status == 405:
         allowed = ", ".join(sorted(response.headers.get("Allow", "").split(", ")))
-        return f"405: no route of the step takes {sent.method} {sent.path} (it takes {allowed})"
+        path = request_in_words(sent.path)
+        return f"405: no route of the step takes {sent.method} {path} (it takes {allowed})"
     text = response.get_data(as_text=True)
     if status == 404 and "The requested URL was not found on the server" in text:
-        return f"404: no route of the step takes {sent.method} {sent.path}"
+        return f"404: no route of the step takes {sent.method} {request_in_words(sent.path)}"
     if response.mimetype == "text/html":
         title = re.search(r"<title>(.*?)</title>", text, re.DOTALL)
         text = f"a page titled {title.group(1).strip()!r}" if title else "a page"
@@ -206,6 +223,7 @@ def said(response, section=None):
 
 def expect_status(response, status, request_name, section):
     """The response has this status; if not, say what it answered instead. Return it."""
+    request_name = request_in_words(request_name)
     assert response.status_code == status, (
         f"{request_name} should answer {status}; it answered {said(response, section)} ({section})"
     )
@@ -214,6 +232,7 @@ def expect_status(response, status, request_name, section):
 
 def json_body(response, request_name, section, status=200):
     """The response has this status and a JSON object for its body: return the object."""
+    request_name = request_in_words(request_name)
     expect_status(response, status, request_name, section)
     assert response.mimetype == "application/json", (
         f"{request_name} should answer JSON; it answered {said(response, section)} ({section})"
@@ -266,6 +285,7 @@ def assert_tells_only_that_the_database_is_down(text, request_name):
 
 def assert_json_error(response, status, request_name, section):
     """The response is an API error: this status and a JSON body {"error": "<a sentence>"}."""
+    request_name = request_in_words(request_name)
     expect_status(response, status, request_name, section)
     answer = response.get_data(as_text=True)[:300]
     why = f'{request_name}: API errors are JSON, {{"error": "why"}}; this one is {answer!r}'
@@ -285,6 +305,7 @@ def assert_json_error(response, status, request_name, section):
 
 def redirect_target(response, request_name, section):
     """The path and query parameters a redirect points to."""
+    request_name = request_in_words(request_name)
     assert response.status_code == 302, (
         f"{request_name} should redirect (302); it answered {said(response, section)} ({section})"
     )

@@ -4,23 +4,35 @@ Playwright for Python drives the system's Chromium (no `playwright install`): on
 the whole run, a fresh context and page per check, each step served by a real threaded server.
 """
 
+import json
 import os
 import re
+import types
 from contextlib import contextmanager
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from answers import shortened
 from browser_paths import APPLICATIONS, CHROMIUM_NAMES, HOW_TO_INSTALL, locate_chromium
-from sections import ACCOUNTS, DECORATORS, METHODVIEW, STEP05_MODULES, VALIDATION
+from sections import (
+    ACCOUNTS,
+    DECORATORS,
+    METHODVIEW,
+    STEP05_MODULES,
+    TEMPLATES,
+    THE_LIST,
+    VALIDATION,
+)
 from support import PASSWORD, USERNAME
 
 try:
+    from playwright.sync_api import Error as PageError
     from playwright.sync_api import TimeoutError as PageTimeout
     from playwright.sync_api import expect, sync_playwright
 except ImportError:
     # Without Playwright the `browser` fixture skips (or fails under CI), saying how to install it.
-    PageTimeout = expect = sync_playwright = None
+    PageError = PageTimeout = expect = sync_playwright = None
 
 # Flags that work as root, in containers and without network access to Google's services.
 CHROMIUM_ARGS = [
@@ -45,9 +57,10 @@ FAILED_LOAD = "Failed to load resource: the server responded with a status of {s
 # How long Playwright waits for a page or an element, in ms: ten times a busy machine's page
 # load, yet short enough that a learner whose page is broken does not wait long for each check.
 TIMEOUT_MS = 15_000
-# How long to wait for what the page draws before it fetches the list (its form, the panel's
-# switches) once the list has come (ms): it is there by then or never will be.
-DRAWN_BEFORE_THE_LIST_MS = 1_000
+# How long to wait for what must be on the page already (ms): what the page draws before it
+# fetches the list (its form, the panel's switches) once the list has come, and what a page
+# the server renders holds once it has loaded. It is there by then or never will be.
+ALREADY_DRAWN_MS = 1_000
 # A picture ends this far below the page's lowest element, in CSS pixels (the app's 2rem).
 PICTURE_MARGIN_PX = 32
 # How tall a picture of the page is, or null while an item is still fading in: Chaplin fades
@@ -148,11 +161,12 @@ class RunsPage:
 
 class ConsoleWatch:
     """Collect a page's console errors and uncaught exceptions; allow only the failed requests
-    a check expects."""
+    a check expects. section: where the check's page is taught, which its problems name."""
 
-    def __init__(self):
+    def __init__(self, section):
         self.errors = []
-        self.expected_statuses = []
+        self.allowed_statuses = []
+        self.section = section
 
     def watch(self, page):
         """Start listening to a page."""
@@ -175,30 +189,41 @@ class ConsoleWatch:
             url = message.location.get("url")
             self.errors.append(f"{message.text} ({url})" if url else message.text)
 
-    def expect_failed_request(self, status):
+    def allow_failed_request(self, status):
         """Allow Chromium's line for one request answered with this status."""
-        self.expected_statuses.append(status)
+        # Allowed, not required: the check asserts the answer's status itself, where it gets it.
+        self.allowed_statuses.append(status)
 
-    def problems(self):
-        """Return what went wrong: unexpected errors, and expected failed requests not logged."""
+    def unexpected(self):
+        """The errors logged, but for one line per allowed failed request."""
         unexpected = list(self.errors)
-        missing = []
-        for status in self.expected_statuses:
+        for status in self.allowed_statuses:
             prefix = FAILED_LOAD.format(status=status)
             logged = next((error for error in unexpected if error.startswith(prefix)), None)
-            if logged is None:
-                missing.append(status)
-            else:
+            if logged is not None:
                 unexpected.remove(logged)
-        problems = [f"unexpected console error: {error}" for error in unexpected]
+        return unexpected
+
+    def problems(self):
+        """Return what went wrong, in words, each with where to read."""
+        unexpected = self.unexpected()
+        problems = [f"{console_error_in_words(error)} ({self.section})" for error in unexpected]
         if any("/favicon.ico" in error for error in unexpected):
             problems.append(
                 "a page that links no icon makes the browser ask for /favicon.ico, which the step"
                 ' does not serve: link one, <link rel="icon" href="data:,"> in the page\'s <head>'
-                " (WORKSHOP.md, Step 04 · Register, log in, log out)"
+                f" ({ACCOUNTS})"
             )
-        problems += [f"no failed request with status {status} was logged" for status in missing]
         return problems
+
+
+def console_error_in_words(error):
+    """What a console error means for the page: a request that failed, or its code that threw."""
+    if error.startswith(FAILED_LOAD.split("{")[0]):
+        return f"a request of the page failed, which a working page's requests do not: {error}"
+    if error.startswith("Uncaught "):
+        return f"the page's code threw an error, so the page stopped short: {error}"
+    return f"the page logged an error, which a working page does not: {error}"
 
 
 class RequestLog:
@@ -229,28 +254,65 @@ class RequestLog:
         return request.post_data_json
 
 
-def api_answer(page, method):
-    """Wait (in a `with` block) for the answer to the page's next API request with this method."""
-    return page.expect_response(
+# Where each status the page's API requests may get is taught: done, refused, logged out.
+STATUS_SECTIONS = {
+    200: METHODVIEW,
+    201: METHODVIEW,
+    204: METHODVIEW,
+    400: VALIDATION,
+    401: DECORATORS,
+    422: VALIDATION,
+}
+
+
+@contextmanager
+def api_answer(page, method, status=None):
+    """Wait (in a `with` block) for the answer to the page's next API request with this method;
+    given a status, fail at once if the answer has another."""
+    with page.expect_response(
         lambda response: (
             response.request.method == method and urlsplit(response.url).path.startswith("/api/")
         )
-    )
+    ) as answer:
+        yield answer
+    if status is not None and answer.value.status != status:
+        # Said now: what the check waits for next follows from the right answer only.
+        sent = answer.value.request
+        what = f"{method} {urlsplit(sent.url).path} {shortened(sent.post_data or '')}".strip()
+        pytest.fail(
+            f"the page sent {what}, which should answer {status}; it answered"
+            f" {answer.value.status} {shortened(body_text(answer.value), 200)}"
+            f" ({STATUS_SECTIONS[status]})",
+            pytrace=False,
+        )
 
 
 def fill_account_form(page, username, password):
     """Fill in the login or register form of the current page; return the form."""
     form = page.locator("form").first
-    form.locator("input[name=username]").fill(username)
-    form.locator("input[name=password]").fill(password)
+    for name, value in [("username", username), ("password", password)]:
+        field = form.locator(f"input[name={name}]")
+        # The server renders the form: once the page has loaded, it is there or never will be.
+        expect(
+            field, f"the page's form has a {name} field, <input name={name}> ({ACCOUNTS})"
+        ).to_be_visible(timeout=ALREADY_DRAWN_MS)
+        field.fill(value)
     return form
 
 
 def send_account_form(form):
     """Send a filled-in login or register form; wait until the list it leads to is loaded."""
+    page = form.page
+
+    def submit():
+        """Click the form's button; return the answer the browser lands on."""
+        # Its status is known once the navigation commits: the list's answer comes after it.
+        with page.expect_navigation(wait_until="commit") as navigation:
+            form.locator("button[type=submit]").click()
+        return navigation.value
+
     # Both land on the items page, which fetches the list at once.
-    with api_answer(form.page, "GET"):
-        form.locator("button[type=submit]").click()
+    open_list(page, submit)
 
 
 def submit_account_form(page, username, password):
@@ -274,12 +336,91 @@ def register(page, username=USERNAME, password=PASSWORD):
         f"POST /register with a new account should log it in and redirect (302); it answered"
         f" {answer.status} ({DECORATORS})"
     )
-    with api_answer(page, "GET"):
-        page.goto("/")
+    open_list(page)
 
 
-def add_item(page, title):
-    """Add an item with the new-item form; return the API's answer once the page has used it."""
+def open_list(page, navigate=None):
+    """Go to / (or navigate, which returns the answer the browser lands on) and wait for the list
+    the page fetches; fail at once if the page, or the list it draws from, is not right."""
+    with api_answer(page, "GET") as answer:
+        landed = navigate() if navigate else page.goto("/")
+        # Said now: a page that is not the items page never fetches the list, which the block's
+        # end would wait for until TIMEOUT_MS.
+        expect_items_page(page, landed)
+    expect_list_answer(answer.value)
+    return answer.value
+
+
+def expect_items_page(page, landed):
+    """Fail at once unless the browser landed on the items page, answered 200."""
+    path = urlsplit(page.url).path
+    if path in ("/login", "/register"):
+        pytest.fail(
+            f"the browser should be on the items page, logged in; it is on {path}, answered"
+            f" {landed.status if landed else 'nothing'}: the login did not take, or did not hold"
+            f" ({ACCOUNTS})",
+            pytrace=False,
+        )
+    if landed is not None and landed.status != 200:
+        pytest.fail(
+            f"GET {path} should answer the items page, 200; it answered {landed.status}"
+            f" {shortened(body_text(landed), 200)} ({TEMPLATES})",
+            pytrace=False,
+        )
+
+
+def expect_list_answer(answer):
+    """Fail at once unless GET /api/items/ answered what the page draws its list from."""
+    problem = list_answer_problem(answer.status, body_text(answer))
+    if problem:
+        pytest.fail(f"the page draws its list from GET /api/items/, {problem}", pytrace=False)
+
+
+def list_answer_problem(status, text):
+    """What is wrong with the list's answer for the page, with where to read; None if nothing."""
+    body = json_or_none(text)
+    items = body.get("items") if isinstance(body, dict) else None
+    if status == 401:
+        return f"which answered 401: the login does not reach the API ({DECORATORS})"
+    if status != 200:
+        return (
+            f'which should answer 200 and {{"items": [...]}}; it answered {status}'
+            f" {shortened(text, 200)} ({THE_LIST})"
+        )
+    if not isinstance(items, list):
+        kind = "a bare JSON array" if isinstance(body, list) else "this"
+        return (
+            'which should answer {"items": [...]}, the list in an envelope that the Items'
+            f" collection's parse() unwraps; it answered {kind}: {shortened(text)} ({THE_LIST})"
+        )
+    if not all(isinstance(item, dict) and "_id" in item for item in items):
+        return (
+            "where each item has its _id, which the page's model takes as its id (idAttribute);"
+            f" it answered {shortened(text, 200)} ({THE_LIST})"
+        )
+    return None
+
+
+def body_text(response):
+    """A response's body as text; a note instead if the page has left it for another address."""
+    try:
+        return response.text().strip()
+    except PageError:
+        # Chromium keeps a body only while the page that asked for it is there.
+        return "(its body is gone: the page went on to another address)"
+
+
+def json_or_none(text):
+    """The JSON value text holds, or None if it is not JSON."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def add_item(page, title, status=201):
+    """Add an item with the new-item form; fail at once unless the API answers status, else
+    return the answer once the page has used it."""
     form = page.locator("form#new-item")
     title_input = form.locator("input[name=title]")
     # Said before fill(), whose own timeout would name neither the form nor the step. The callers
@@ -287,17 +428,31 @@ def add_item(page, title):
     expect(
         title_input,
         f'the page offers the form to add an item once STEP_FEATURES has "edit" ({STEP05_MODULES})',
-    ).to_be_visible(timeout=DRAWN_BEFORE_THE_LIST_MS)
+    ).to_be_visible(timeout=ALREADY_DRAWN_MS)
     title_input.fill(title)
-    with api_answer(page, "POST") as answer:
+    with api_answer(page, "POST", status) as answer:
         form.locator("button[type=submit]").click()
     if answer.value.ok:
+        expect_stored_item(answer.value)
         # The page empties the form a moment after the answer: a title typed before that is lost.
         expect(
             title_input,
             f"the new-item form empties its title once the item is created ({METHODVIEW})",
         ).to_have_value("")
     return answer.value
+
+
+def expect_stored_item(answer):
+    """Fail at once unless the answer to a create is the stored item, its _id included."""
+    text = body_text(answer)
+    body = json_or_none(text)
+    if not isinstance(body, dict) or not isinstance(body.get("_id"), str):
+        pytest.fail(
+            "POST /api/items/ should answer the stored item, its _id included: the page's model"
+            f" takes _id as its id (idAttribute); it answered {shortened(text, 200)}"
+            f" ({METHODVIEW})",
+            pytrace=False,
+        )
 
 
 def title_error(answer):
@@ -350,11 +505,13 @@ def expect_read_only_list(page, titles, section):
 
 
 def expect_login_page(page, live_url, next_path):
-    """The browser shows the login page, which will bring it back to next_path."""
+    """The browser, which has just gone to next_path, shows the login page, which will bring it
+    back there."""
+    # The server redirects: once the page has loaded, the browser is where it will stay.
     expect(
         page,
         f"a visitor who is not logged in is sent to the login page, /login?next=… ({DECORATORS})",
-    ).to_have_url(re.compile(f"^{re.escape(live_url)}/login\\?next="))
+    ).to_have_url(re.compile(f"^{re.escape(live_url)}/login\\?next="), timeout=ALREADY_DRAWN_MS)
     assert parse_qs(urlsplit(page.url).query) == {"next": [next_path]}, (
         f"the login page's URL should carry next={next_path}, the path asked for, and nothing"
         f" else; it is {page.url} ({DECORATORS})"
@@ -362,7 +519,7 @@ def expect_login_page(page, live_url, next_path):
     expect(
         page.locator("input[name=next]"),
         f"the login form keeps next={next_path} in its hidden next field ({ACCOUNTS})",
-    ).to_have_value(next_path)
+    ).to_have_value(next_path, timeout=ALREADY_DRAWN_MS)
 
 
 def row_by_id(page, item_id):
@@ -390,3 +547,55 @@ def open_exchange(page, index=0):
     """Click a row of the panel open; return the row, its bodies and headers now shown."""
     exchange_line(page, index).click()
     return exchange_rows(page).nth(index)
+
+
+# --- A failure the browser reports, in words ---------------------------------------------------
+
+
+def section_of_check(function, default=TEMPLATES):
+    """The first section of WORKSHOP.md a check's own messages name: where its page is taught."""
+    # Each message of a check ends with a name from sections.py (or a name for one): the first
+    # its code uses, inner functions included, is the one the check is about.
+    for name in names_used(function.__code__):
+        value = function.__globals__.get(name)
+        if isinstance(value, str) and value.startswith("WORKSHOP.md, Step "):
+            return value
+    return default
+
+
+def names_used(code):
+    """The global names a function's code uses, in order, those of its inner functions too."""
+    yield from code.co_names
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            yield from names_used(constant)
+
+
+def browser_error_in_words(error, section, logged=()):
+    """A Playwright error (a wait that timed out, a script that threw) as a failure message: what
+    the page did not do, what it logged, and where to read."""
+    lines = [line.strip() for line in str(error).strip().splitlines()]
+    call, _, said = lines[0].partition(": ")
+    waited = [line.removeprefix("- waiting for ") for line in lines if "waiting for " in line]
+    timeout = re.search(r"Timeout (\d+)ms", lines[0])
+    waited_for = f"{int(timeout[1]) / 1000:g} s" if timeout else "its time"
+    if isinstance(error, PageTimeout) and "waiting for event" in lines[0]:
+        problem = (
+            "the page should send the request the check waits for, and get its answer; it had"
+            f" not in {waited_for}"
+        )
+    elif isinstance(error, PageTimeout) and waited:
+        action = call.rpartition(".")[2]
+        purpose = "" if action == "wait_for" else f" for the check to {action}"
+        problem = f"the page should show {waited[0]}{purpose}; it had not in {waited_for}"
+    elif isinstance(error, PageTimeout):
+        problem = f"the page should reach what the check waits for; it had not in {waited_for}"
+    elif call.endswith(".evaluate") and said:
+        problem = (
+            f"a script the check runs in the page threw, the page not being as it should: {said}"
+        )
+    else:
+        problem = f"the browser stopped the check: {lines[0]}"
+    if logged:
+        problem += f"; the page logged: {' | '.join(logged[:2])}"
+    return f"{problem} ({section})"

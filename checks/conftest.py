@@ -28,6 +28,7 @@ from mongo_servers import database_of_its_own, run_server
 from sections import ACCOUNTS, PASSWORDS, STEP02_MODULES, TEMPLATES
 from selection import (
     carried_marks,
+    copy_problem,
     has_checks,
     has_real_server,
     is_wanted,
@@ -109,6 +110,10 @@ def pytest_configure(config):
     # Said here, in the main process: pytest-xdist's workers cannot stop a run with a message.
     if not has_checks(step_number(folder)):
         raise pytest.UsageError(no_check_applies(folder))
+    # An empty folder, or a copy one folder down, would fail every check on its missing app.py.
+    problem = copy_problem(folder, config.invocation_params.dir)
+    if problem:
+        raise pytest.UsageError(problem)
     # With pytest-xdist, the main process counts what its workers report.
     if not hasattr(config, "workerinput") and not config.pluginmanager.has_plugin(PLUGIN_NAME):
         config.pluginmanager.register(LearnerTally(own), PLUGIN_NAME)
@@ -225,6 +230,24 @@ def pytest_runtest_makereport(item, call):
                 f" of WORKSHOP.md: {failure['error']}: {failure['message'][:500]}"
             )
     return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_pyfunc_call(pyfuncitem):
+    """A browser check that Playwright stops (a wait in vain, a script that threw) fails in
+    words: what the page did not do, what it logged, and the check's section."""
+    if "page" not in pyfuncitem.fixturenames:
+        return (yield)
+    # Imported here, not above: Playwright takes a fifth of a second to load, and only the
+    # browser checks, whose file has loaded it already, need it.
+    from browser_support import PageError, browser_error_in_words, section_of_check
+
+    try:
+        return (yield)
+    except PageError as error:
+        logged = pyfuncitem.funcargs["console"].unexpected()
+        section = section_of_check(pyfuncitem.function)
+        pytest.fail(browser_error_in_words(error, section, logged), pytrace=False)
 
 
 def pytest_unconfigure(config):

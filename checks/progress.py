@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from learner_report import PLUGIN_NAME, LearnerTally, report_lines
-from selection import has_checks
+from selection import copy_problem, has_checks
 from support import step_number
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,6 +68,10 @@ class RegisterTally:
 
 def learner_run(folder, *pytest_args):
     """Run learner mode on a folder in a fresh process; return its tally, or None and why not."""
+    # Said at once: an empty folder, or a copy one folder down, has no app.py for any check.
+    problem = copy_problem(folder, Path.cwd())
+    if problem:
+        return None, problem
     # A fresh process per folder: every copy is imported on its own.
     result = subprocess.run(
         [sys.executable, __file__, "--one", str(Path(folder).resolve()), *pytest_args],

@@ -1,6 +1,7 @@
 """Which step folders each check runs on: its steps marker, pitfall copies, learner mode."""
 
 from pathlib import Path
+from shlex import quote
 
 import pytest
 
@@ -131,6 +132,50 @@ def no_check_applies(folder):
         " the step (04_auth), an extension exercise's on one named like it"
         " (04_logout_everywhere)."
     )
+
+
+def start_of_step(folder):
+    """The reference folder a learner's folder starts as a copy of: the step before it, or for an
+    extension exercise its own step; None for step 01, which starts empty."""
+    extensions = {extension_folder_name(step): step for step in EXTENSIONS}
+    if folder.name in extensions:
+        return STEPS_DIR / extensions[folder.name]
+    number = step_number(folder)
+    before = step_folders(number - 1, number - 1) if number else []
+    return before[0] if before else None
+
+
+def shown_path(path, cwd):
+    """A path as the learner would type it: relative to where the command runs, if under it."""
+    path = Path(path).absolute()
+    return quote(str(path.relative_to(cwd) if path.is_relative_to(cwd) else path))
+
+
+def copy_problem(folder, cwd):
+    """What to do with a step folder that holds no app.py: the copy of a step inside it (what
+    `cp -r` makes when the folder exists), or nothing at all; None if neither."""
+    folder = Path(folder)
+    if (folder / "app.py").is_file():
+        return None
+    shown = shown_path(folder, cwd)
+    inner = [path for path in sorted(folder.iterdir()) if (path / "app.py").is_file()]
+    if inner:
+        nested = shown_path(inner[0], cwd)
+        return (
+            f"{shown} holds its copy of a step one folder down, in {nested}: cp -r puts it there"
+            f" when {shown} exists already. Move its content up: mv {nested}/* {shown}/ &&"
+            f" rmdir {nested}"
+        )
+    start = start_of_step(folder)
+    contents = list(folder.iterdir())
+    if start is None or any(not path.name.startswith(".") for path in contents):
+        return None
+    if contents:
+        # Only hidden files (a .DS_Store, say): rmdir would refuse, so copy the step's content.
+        command = f"cp -r {shown_path(start, cwd)}/. {shown}"
+    else:
+        command = f"rmdir {shown} && cp -r {shown_path(start, cwd)} {shown}"
+    return f"{shown} is empty: copy the step it starts from into it: {command}"
 
 
 def names_check_files(config):

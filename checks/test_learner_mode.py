@@ -7,12 +7,16 @@ import shutil
 import sys
 
 import pytest
+from flask import Flask
 
-from answers import said
+import progress
+from answers import CheckedClient, expect_status, said
 from exercise_patches import exercise_copy
+from item_requests import COLLECTION
 from learner_probe import outcome, start_of, steps
 from learner_report import POINTER
-from sections import TEMPLATES, WRAPS
+from sections import PAGES, TEMPLATES, WRAPS
+from selection import copy_problem
 from servers import run
 from support import ROOT, STEPS_DIR, step_module
 
@@ -187,3 +191,71 @@ def test_a_500_from_a_decorator_without_wraps_names_that_pitfall(auth):
     assert answer.status_code == 500, said(answer)
     assert "BuildError" in said(answer, TEMPLATES), said(answer, TEMPLATES)
     assert WRAPS in said(answer, TEMPLATES), said(answer, TEMPLATES)
+
+
+# A step folder a learner made that holds no step: (what it holds, what the message names).
+NO_STEP_HERE = {
+    "empty": (None, "my_work/04_auth is empty: copy the step it starts from into it: "),
+    "nested": ("03_encoder", "my_work/04_auth holds its copy of a step one folder down, in"),
+}
+
+
+def make_no_step_folder(work_dir, inner):
+    """my_work/04_auth in work_dir, empty, or with steps/<inner> copied inside it as cp -r does."""
+    folder = work_dir / "my_work" / "04_auth"
+    folder.mkdir(parents=True)
+    if inner:
+        shutil.copytree(STEPS_DIR / inner, folder / inner)
+    return folder
+
+
+@pytest.mark.parametrize(("inner", "message"), NO_STEP_HERE.values(), ids=NO_STEP_HERE)
+def test_progress_says_what_to_copy_where_in_a_folder_with_no_step(
+    tmp_path, monkeypatch, capsys, inner, message
+):
+    monkeypatch.chdir(tmp_path)
+    folder = make_no_step_folder(tmp_path, inner)
+    assert progress.main("my_work") == 0, "a report is not an error"
+    (line,) = capsys.readouterr().out.splitlines()
+    assert line.startswith("04_auth          could not be checked: " + message), line
+    assert "Step 01" not in line, f"no pointer to step 01, which this folder is not: {line}"
+    # The command it ends with, run as a learner would paste it, makes the folder a step's.
+    command = line.rpartition(": ")[2]
+    result = run(command, shell=True, cwd=tmp_path)
+    assert result.returncode == 0, f"{command}\n{result.stderr}"
+    assert (folder / "app.py").is_file(), f"{command} puts the step's files in {folder}"
+    assert copy_problem(folder, tmp_path) is None
+
+
+def test_an_empty_step_01_folder_is_where_step_01_starts(tmp_path):
+    # Step 01 is written from nothing: its checks run, and say what is missing.
+    folder = tmp_path / "01_index"
+    folder.mkdir()
+    assert copy_problem(folder, tmp_path) is None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("inner", "message"), NO_STEP_HERE.values(), ids=NO_STEP_HERE)
+def test_learner_mode_says_what_to_copy_where_in_a_folder_with_no_step(tmp_path, inner, message):
+    make_no_step_folder(tmp_path, inner)
+    options = ["--step-dir", "my_work/04_auth", "-p", "no:cacheprovider"]
+    result = run([sys.executable, "-m", "pytest", str(ROOT / "checks"), *options], cwd=tmp_path)
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.stdout + result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR: ")]
+    assert len(errors) == 1, result.stderr
+    assert message in errors[0], result.stderr
+    assert " passed" not in result.stdout, "no check ran"
+
+
+def test_a_long_url_is_shortened_in_a_message():
+    # A list that refuses a 5,000-digit limit, as step 05's does: a check that wanted a page
+    # says so, the URL shortened.
+    app = Flask(__name__)
+    app.test_client_class = CheckedClient
+    app.get(COLLECTION)(lambda: ({"error": "limit must be a whole number."}, 400))
+    url = f"{COLLECTION}?limit={'9' * 5000}"
+    with pytest.raises(AssertionError) as failed:
+        expect_status(app.test_client().get(url), 200, f"GET {url}", PAGES)
+    message = str(failed.value)
+    assert f"GET {url[:60]}… ({len(url):,} characters) should answer 200" in message, message
+    assert len(message) < 500, f"the URL is shortened, not printed whole: {len(message)} characters"

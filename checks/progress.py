@@ -174,21 +174,18 @@ def main(work_dir, as_json=False):
             continue
         for line in report_lines(without_browser_note(tally)):
             print(line)
-    print(browser_note(runs.values()))
+    left_out = sum(tally["browser_left_out"] for tally, _ in runs.values() if tally)
+    if left_out:
+        print(
+            f"Left out, not counted: {left_out} browser checks"
+            " (learner mode, --step-dir, runs them)."
+        )
     return 0
 
 
 def without_browser_note(tally):
     """A folder's tally without its count of browser checks left out: one line says it for all."""
     return {**tally, "browser_left_out": 0}
-
-
-def browser_note(runs):
-    """Say how many browser checks the counts leave out, so that no count looks complete."""
-    left_out = sum(tally["browser_left_out"] for tally, _ in runs if tally)
-    return (
-        f"Left out, not counted: {left_out} browser checks (learner mode, --step-dir, runs them)."
-    )
 
 
 if __name__ == "__main__":

@@ -39,6 +39,8 @@ from sections import (
 # 5,000-digit number, a 10,000-character id): its first SHOWN_START characters, then its length.
 LONGEST_WORD = 80
 SHOWN_START = 60
+# How much of an answer's body a message shows before "…" and its length.
+SHOWN_BODY = 160
 # Where a request's environ keeps what the step's code raised, for said() to name it.
 RAISED_KEY = "checks.raised"
 # A step folder's name, NN_name: the frames of a traceback that are the step's own code.
@@ -218,7 +220,7 @@ def said(response, section=None):
     if response.mimetype == "text/html":
         title = re.search(r"<title>(.*?)</title>", text, re.DOTALL)
         text = f"a page titled {title.group(1).strip()!r}" if title else "a page"
-    return f"{status} {text.strip()[:200]}".strip()
+    return f"{status} {shortened(text.strip(), SHOWN_BODY)}".strip()
 
 
 def expect_status(response, status, request_name, section):
@@ -251,7 +253,8 @@ def listed_items(client, section, query=""):
     body = json_body(client.get(f"/api/items/{query}"), request_name, section)
     items = body.get("items")
     assert isinstance(items, list), (
-        f'{request_name} should answer {{"items": [...]}}; it answered {str(body)[:200]}'
+        f'{request_name} should answer {{"items": [...]}};'
+        f" it answered {shortened(str(body), SHOWN_BODY)}"
         f" ({THE_LIST})"
     )
     return items

@@ -259,3 +259,17 @@ def test_a_long_url_is_shortened_in_a_message():
     message = str(failed.value)
     assert f"GET {url[:60]}… ({len(url):,} characters) should answer 200" in message, message
     assert len(message) < 500, f"the URL is shortened, not printed whole: {len(message)} characters"
+
+
+def test_a_long_answer_is_shortened_in_a_message():
+    # A list of many items where an object was expected: the message shows its start and length.
+    app = Flask(__name__)
+    app.test_client_class = CheckedClient
+    items = [{"title": f"item {number}"} for number in range(100)]
+    app.get(COLLECTION)(lambda: (json.dumps(items), 200, {"Content-Type": "application/json"}))
+    with pytest.raises(AssertionError) as failed:
+        expect_status(app.test_client().get(COLLECTION), 201, f"GET {COLLECTION}", PAGES)
+    message = str(failed.value)
+    body = json.dumps(items)
+    assert f"it answered 200 {body[:100]}" in message, message
+    assert f"… ({len(body):,} characters)" in message, f"the answer is shortened: {message}"

@@ -14,7 +14,7 @@ RUN_PORT = $(or $(PORT),5000)
 SERVE_PORT = $(or $(PORT),8000)
 FRONTEND_SOURCES := $(shell find frontend/app frontend/vendor frontend/plugins -type f 2>/dev/null) frontend/brunch-config.js
 
-.PHONY: doctor setup run serve test lint format frontend diff progress watch bench screenshots clean mongo
+.PHONY: doctor setup run serve test lint format frontend diff progress grade watch bench screenshots clean mongo
 
 setup: $(VENV)/.installed frontend
 
@@ -129,6 +129,11 @@ diff:
 # make progress DIR=class/ (one folder per learner, each holding their step folders)
 progress: $(VENV)/.installed
 	@$(BIN)/python checks/progress.py $(or $(DIR),my_work)
+
+# A class's points as its GitHub Classroom workflow gives them, browser checks included:
+# make grade DIR=class/ (docs/autograding.md)
+grade: $(VENV)/.installed
+	@$(BIN)/python checks/grade.py $(or $(DIR),my_work)
 
 # One rebuilt step checked again at every save: make watch DIR=my_work/04_auth (Ctrl+C stops)
 watch: $(VENV)/.installed

@@ -19,6 +19,7 @@ from sections import (
     ACCOUNTS,
     DECORATORS,
     METHODVIEW,
+    STEP02_MODULES,
     STEP05_MODULES,
     TEMPLATES,
     THE_LIST,
@@ -347,8 +348,20 @@ def open_list(page, navigate=None):
         # Said now: a page that is not the items page never fetches the list, which the block's
         # end would wait for until TIMEOUT_MS.
         expect_items_page(page, landed)
+        expect_list_feature(page)
     expect_list_answer(answer.value)
     return answer.value
+
+
+def expect_list_feature(page):
+    """Fail at once unless the page was told to show the list: else it never fetches it."""
+    features = page.evaluate("() => document.body.dataset.features")
+    if features is None or "items" not in features.split():
+        pytest.fail(
+            "the page fetches and shows the list when its <body data-features> has items, from"
+            f' STEP_FEATURES = ["items", ...] in app.py; it has {features!r} ({STEP02_MODULES})',
+            pytrace=False,
+        )
 
 
 def expect_items_page(page, landed):

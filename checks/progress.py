@@ -33,7 +33,9 @@ from support import step_number
 ROOT = Path(__file__).resolve().parents[1]
 # Only the report is shown: no tracebacks to format (half the time of a failing run). One
 # process: without the browser checks, pytest-xdist's workers cost more than they save.
-PYTEST_OPTIONS = ["-q", "-q", "-p", "no:cacheprovider", "-m", "not browser", "--tb=no", "-n", "0"]
+PYTEST_OPTIONS = ["-q", "-q", "-p", "no:cacheprovider", "--tb=no", "-n", "0"]
+# What make progress leaves out: a class's view in seconds, not minutes. Grading keeps them.
+NO_BROWSER = ["-m", "not browser"]
 
 
 def is_step_folder(path):
@@ -66,15 +68,17 @@ class RegisterTally:
         config.pluginmanager.register(self.tally, PLUGIN_NAME)
 
 
-def learner_run(folder, *pytest_args):
+def learner_run(folder, *pytest_args, browser=False):
     """Run learner mode on a folder in a fresh process; return its tally, or None and why not."""
     # Said at once: an empty folder, or a copy one folder down, has no app.py for any check.
     problem = copy_problem(folder, Path.cwd())
     if problem:
         return None, problem
+    # A later -m in pytest_args takes the place of NO_BROWSER's.
+    options = pytest_args if browser else (*NO_BROWSER, *pytest_args)
     # A fresh process per folder: every copy is imported on its own.
     result = subprocess.run(
-        [sys.executable, __file__, "--one", str(Path(folder).resolve()), *pytest_args],
+        [sys.executable, __file__, "--one", str(Path(folder).resolve()), *options],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -1,6 +1,7 @@
 """Autograding: JUnit XML that names each check's group and step, and the GitHub Classroom
 workflow that grades each step folder a learner commits (docs/autograding.md)."""
 
+import json
 import os
 import re
 import shutil
@@ -8,11 +9,11 @@ import sys
 import xml.etree.ElementTree as ElementTree
 
 import pytest
+from grade import WORKFLOW, graders, points_table, workflow_steps
 
 from servers import run
 from support import ROOT, STEPS_DIR, step_number
 
-WORKFLOW = ROOT / ".github" / "workflows" / "classroom.yml"
 RECIPE = ROOT / "docs" / "autograding.md"
 # What each grader runs, for one step folder and one group: learner mode, its exit status the
 # grade. CI=true: without a browser, the browser checks fail rather than skip.
@@ -20,31 +21,7 @@ COMMANDS = {
     "technique": 'CI=true .venv/bin/pytest checks --step-dir my_work/{step} -m "not hardening"',
     "hardening": "CI=true .venv/bin/pytest checks --step-dir my_work/{step} -m hardening",
 }
-GRADER = "classroom-resources/autograding-command-grader@v1"
 REPORTER = "classroom-resources/autograding-grading-reporter@v1"
-
-
-def workflow_steps():
-    """The workflow's steps, each as {key: value} of its lines (those under with: and env: too)."""
-    text = WORKFLOW.read_text()
-    steps = []
-    for block in re.split(r"^      - ", text.partition("\n    steps:\n")[2], flags=re.MULTILINE):
-        fields = {}
-        for key, value in re.findall(r"^\s*([\w.-]+): *(.*)$", block, re.MULTILINE):
-            fields[key] = value.strip().strip("'")
-        if fields:
-            steps.append(fields)
-    return steps
-
-
-def graders():
-    """The grader steps of the workflow: {test-name: its fields}."""
-    found = {}
-    for step in workflow_steps():
-        if step.get("uses") == GRADER:
-            assert step["test-name"] not in found, f"two graders named {step['test-name']}"
-            found[step["test-name"]] = step
-    return found
 
 
 def step_folder_names():
@@ -162,3 +139,24 @@ def test_the_recipe_shows_the_workflows_commands_points_and_timeouts():
     }, f"{RECIPE.name}'s table of points and timeouts is the workflow's"
     total = sum(int(grader["max-score"]) for grader in found.values())
     assert f"{total} points in all" in text, f"{RECIPE.name} says the total: {total} points"
+
+
+@pytest.mark.slow
+def test_make_grade_gives_a_class_the_workflows_points(tmp_path):
+    # ana rebuilt step 01, and copied it as 02 without changing it yet.
+    shutil.copytree(STEPS_DIR / "01_index", tmp_path / "ana" / "01_index")
+    shutil.copytree(STEPS_DIR / "01_index", tmp_path / "ana" / "02_jsonify")
+    result = run([sys.executable, "checks/grade.py", "--json", str(tmp_path)], cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    (ana,) = json.loads(result.stdout)["learners"]
+    table = points_table()
+    assert ana["out_of"] == sum(table.values()), ana
+    assert ana["steps"]["01_index"]["points"] == {
+        "technique": table["01_index", "technique"],
+        "hardening": table["01_index", "hardening"],
+    }, "a reference step 01 earns all its points"
+    assert ana["steps"]["02_jsonify"]["points"] == {"technique": 0, "hardening": 0}, (
+        "a copy of step 01 earns none of step 02's"
+    )
+    assert ana["steps"]["03_encoder"]["counts"] is None, "a step with no folder is not checked"
+    assert ana["points"] == table["01_index", "technique"] + table["01_index", "hardening"], ana

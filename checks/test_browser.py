@@ -305,6 +305,14 @@ def list_without_its_envelope(response):
     return response
 
 
+def page_without_the_list(response):
+    """The items page told to show no list, as step 01's STEP_FEATURES tells it."""
+    if request.path == "/" and response.mimetype == "text/html":
+        page = response.get_data(as_text=True)
+        response.set_data(re.sub(r'data-features="[^"]*"', 'data-features=""', page))
+    return response
+
+
 def created_with_200(response):
     """A create answered 200, not 201."""
     if request.method == "POST" and request.path == "/api/items/":
@@ -321,6 +329,7 @@ def register_and_add_an_item(page):
 @pytest.mark.parametrize(
     ("broken_answer", "said"),
     [
+        pytest.param(page_without_the_list, "STEP_FEATURES", id="page-without-the-list"),
         pytest.param(list_without_its_envelope, "a bare JSON array", id="list-without-envelope"),
         pytest.param(created_with_200, "which should answer 201", id="create-answered-200"),
     ],

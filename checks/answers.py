@@ -22,10 +22,12 @@ from sections import (
     BODY_LIMIT,
     CROSS_SITE,
     ENCODER,
+    ENCODER_PITFALLS,
     ERRORS,
     HEADERS,
     METHODVIEW_PITFALLS,
     PASSWORDS,
+    RAW_DOCUMENTS,
     STEP02_MODULES,
     STEP04_MODULES,
     THE_LIST,
@@ -56,6 +58,14 @@ KNOWN_MISTAKES = [
         "pymongo 4 removed Collection.update/remove (TypeError: 'Collection' object is not"
         " callable…): use update_one/find_one_and_update and delete_one"
         f" ({METHODVIEW_PITFALLS})",
+    ),
+    (
+        TypeError,
+        "is not JSON serializable",
+        "{message}: MongoDB's ObjectId and datetime are not JSON. Step 02 turns them into text"
+        f" field by field ({RAW_DOCUMENTS}); from step 03 on, the step's JSON provider does,"
+        " plugged in with app.json = MongoJSONProvider(app): Flask ignores app.json_encoder"
+        f" ({ENCODER_PITFALLS})",
     ),
     (
         BuildError,

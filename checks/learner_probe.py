@@ -48,15 +48,15 @@ def scenarios(work_dir):
 
 
 def outcome(name, folder, pytest_args, case):
-    """Return (plain failures, bare failures, whether it ran) for one scenario."""
+    """Return (plain failures, bare failures, whether it ran, the counts) for one scenario."""
     # One process per scenario (learner_run's), and the scenarios side by side.
     tally, why_not = learner_run(folder, *pytest_args)
     if tally is None:
-        return [], [{"nodeid": name, "error": "", "message": why_not}], False
+        return [], [{"nodeid": name, "error": "", "message": why_not}], False, None
     failures = [failure for failure in tally["failures"] if case in failure["nodeid"]]
     plain = [failure for failure in failures if is_plain(failure)]
     bare = [failure for failure in failures if not is_plain(failure)]
-    return plain, bare, bool(failures)
+    return plain, bare, bool(failures), tally["counts"]
 
 
 def probe(work_dir):
@@ -70,7 +70,7 @@ def main(verbose):
     """Print, for each scenario, how many failures are plain; with -v, each bare one."""
     with tempfile.TemporaryDirectory() as work_dir:
         found = probe(Path(work_dir))
-    for name, (plain, bare, failed) in found.items():
+    for name, (plain, bare, failed, _) in found.items():
         total = len(plain) + len(bare)
         note = "" if failed else "  (no failure: a pitfall's check must fail)"
         print(f"{name:48} plain {len(plain):3} of {total:3}{note}")
@@ -78,10 +78,10 @@ def main(verbose):
             for failure in bare:
                 message = failure["message"].strip().replace("\n", " | ")[:300]
                 print(f"    {failure['nodeid']}\n        {failure['error']}: {message}")
-    plain_total = sum(len(plain) for plain, _, _ in found.values())
-    total = sum(len(plain) + len(bare) for plain, bare, _ in found.values())
+    plain_total = sum(len(plain) for plain, *_ in found.values())
+    total = sum(len(plain) + len(bare) for plain, bare, *_ in found.values())
     print(f"{'all':48} plain {plain_total:3} of {total:3}")
-    return 0 if plain_total == total and all(failed for _, _, failed in found.values()) else 1
+    return 0 if plain_total == total and all(failed for _, _, failed, _ in found.values()) else 1
 
 
 if __name__ == "__main__":

@@ -150,7 +150,9 @@ def report_lines(tally, left_out=()):
         f"{group} not run" if group in left_out else f"{group} {passed}/{total}"
         for group, (passed, total) in counts.items()
     )
-    lines = [f"{tally['folder']:16} {'done' if done else 'not yet':8} {figures}"]
+    # "done" is the whole step's word: a run that left a group out only "passed".
+    status = ("passed" if left_out else "done") if done else "not yet"
+    lines = [f"{tally['folder']:16} {status:8} {figures}"]
     skipped = tally.get("skipped", [])
     if skipped:
         reason = first_line(skipped[0][1].removeprefix("Skipped: "))

@@ -114,7 +114,16 @@ def learner_summary(name, folders, runs):
     # The newest folder not done is the one the learner works on now.
     tally, why_not = runs[waiting[-1]] if waiting else (None, None)
     on = waiting[-1].name if waiting else None
-    return {"name": name, "done": done, "on": on, "tally": tally, "error": why_not}
+    # Steps left behind, once the learner caught up from a reference folder.
+    unfinished = [folder.name for folder in waiting[:-1]]
+    return {
+        "name": name,
+        "done": done,
+        "unfinished": unfinished,
+        "on": on,
+        "tally": tally,
+        "error": why_not,
+    }
 
 
 def class_lines(learners):
@@ -122,12 +131,14 @@ def class_lines(learners):
     lines = []
     for learner in learners:
         done = " ".join(folder[:2] for folder in learner["done"]) or "none"
+        if learner["unfinished"]:
+            done += f" · unfinished {' '.join(folder[:2] for folder in learner['unfinished'])}"
         if learner["on"] is None:
             lines.append(f"{learner['name']:16} done {done} · no step in progress")
             continue
         if learner["tally"] is None:
-            lines.append(f"{learner['name']:16} done {done} · on {learner['on']}, which could not")
-            lines.append(f"{'':16} be checked: {learner['error']}")
+            lines.append(f"{learner['name']:16} done {done} · on {learner['on']}, not checked:")
+            lines.append(f"{'':16} {learner['error']}")
             continue
         report = report_lines(without_browser_note(learner["tally"]))
         figures = report[0][len(learner["on"]) :].strip().removeprefix("not yet").strip()

@@ -457,6 +457,8 @@ def own_item(db, logged_in_user):
 @settings(
     max_examples=120,
     deadline=None,
+    # The same bodies in every run: a learner's count does not change from one run to the next.
+    derandomize=True,
     # The app and its database are made once and shared by the examples, on purpose; and a
     # busy machine may be slow to make examples, which is no fault of the step's.
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

@@ -111,7 +111,7 @@ def test_a_graders_command_passes_a_reference_step_and_gives_nothing_without_its
     graded = grade("02_jsonify hardening")
     assert graded.returncode == 0, graded.stdout + graded.stderr
     assert re.search(
-        r"^02_jsonify +done +technique not run · hardening (\d+)/\1$", graded.stdout, re.MULTILINE
+        r"^02_jsonify +passed +technique not run · hardening (\d+)/\1$", graded.stdout, re.MULTILINE
     ), graded.stdout
     missing = grade("03_encoder technique")
     assert missing.returncode != 0, "no folder, no points"

@@ -20,6 +20,7 @@ from selection import copy_problem
 from servers import run
 from support import ROOT, STEPS_DIR, step_module
 
+INSTRUCTORS = ROOT / "docs" / "instructors.md"
 REPORT = r"{folder} +{status} +technique (\d+)/(\d+) · hardening (\d+)/(\d+)"
 
 
@@ -102,7 +103,7 @@ def test_a_selection_with_no_check_of_the_folder_is_a_report_of_0_of_0(tmp_path)
     options = ["--step-dir", str(folder), "-m", "hardening", "-p", "no:cacheprovider"]
     result = run([sys.executable, "-m", "pytest", "checks", *options], cwd=ROOT)
     assert result.returncode == 0, f"0 of 0 is a report, not an error:\n{result.stdout}"
-    assert re.search(r"01_index +done +technique not run · hardening 0/0", result.stdout), (
+    assert re.search(r"01_index +passed +technique not run · hardening 0/0", result.stdout), (
         result.stdout
     )
     assert "INTERNALERROR" not in result.stdout + result.stderr, result.stdout + result.stderr
@@ -123,10 +124,11 @@ def test_skipped_browser_checks_are_named_in_the_report(tmp_path):
 
 @pytest.mark.slow
 def test_progress_shows_a_class_one_line_per_learner(tmp_path):
-    # A class of three: one on step 02 (a copy of 01), one on 03, one with step 01 done only.
+    # A class of three: one on step 02 (a copy of 01), one on 03 who left 02 unfinished and
+    # caught up from the reference, one with step 01 done only.
     learners = {
         "alice": {"01_index": "01_index", "02_jsonify": "01_index"},
-        "bob": {"01_index": "01_index", "02_jsonify": "02_jsonify", "03_encoder": "02_jsonify"},
+        "bob": {"01_index": "01_index", "02_jsonify": "01_index", "03_encoder": "02_jsonify"},
         "carol": {"01_index": "01_index"},
     }
     for name, folders in learners.items():
@@ -141,7 +143,9 @@ def test_progress_shows_a_class_one_line_per_learner(tmp_path):
     learner_lines = [line for line in lines if not line.startswith((" ", "Learners"))]
     assert [line.split()[0] for line in learner_lines] == ["alice", "bob", "carol"], lines
     assert re.match(r"alice +done 01 · on 02_jsonify: technique \d+/\d+", learner_lines[0]), lines
-    assert re.match(r"bob +done 01 02 · on 03_encoder: technique", learner_lines[1]), lines
+    assert re.match(r"bob +done 01 · unfinished 02 · on 03_encoder: technique", learner_lines[1]), (
+        lines
+    )
     assert learner_lines[2].split()[1:] == ["done", "01", "·", "no", "step", "in", "progress"], (
         result.stdout + result.stderr
     )
@@ -152,13 +156,13 @@ def test_progress_shows_a_class_one_line_per_learner(tmp_path):
         [sys.executable, "checks/progress.py", "--json", str(tmp_path)], cwd=ROOT, env=environment
     )
     summary = {
-        learner["name"]: (learner["done"], learner["on"])
+        learner["name"]: (learner["done"], learner["unfinished"], learner["on"])
         for learner in json.loads(as_json.stdout)["learners"]
     }
     assert summary == {
-        "alice": (["01_index"], "02_jsonify"),
-        "bob": (["01_index", "02_jsonify"], "03_encoder"),
-        "carol": (["01_index"], None),
+        "alice": (["01_index"], [], "02_jsonify"),
+        "bob": (["01_index"], ["02_jsonify"], "03_encoder"),
+        "carol": (["01_index"], [], None),
     }
 
 
@@ -170,11 +174,20 @@ def test_every_failure_a_learner_meets_says_what_and_where_to_read(step, tmp_pat
     # wrong and names its section of WORKSHOP.md. Each pitfall's check says so in-process
     # (conftest.py, pytest_runtest_makereport).
     name = f"start of {step}"
-    _plain, bare, failed = outcome(name, start_of(STEPS_DIR / step, tmp_path), [], "")
+    _plain, bare, failed, counts = outcome(name, start_of(STEPS_DIR / step, tmp_path), [], "")
     assert [
         f"{failure['nodeid']}: {failure['error']}: {failure['message']}" for failure in bare
     ] == [], f"{name}: failures without words or without a pointer (learner_probe.py -v)"
     assert failed, f"{name}: a copy of the step before fails this step's checks"
+    # The instructor's guide says what a learner's start of each step shows.
+    shown = " · ".join(f"{group} {passed}/{total}" for group, (passed, total) in counts.items())
+    guide = INSTRUCTORS.read_text()
+    section = re.search(rf"^### Step {step[:2]}\n(.+?)(?=^##)", guide, re.MULTILINE | re.DOTALL)
+    assert section, f"{INSTRUCTORS.name} has a section ### Step {step[:2]}"
+    assert f"`{shown}`" in " ".join(section[1].split()), (
+        f"{INSTRUCTORS.name}, ### Step {step[:2]}, says what make progress shows at the start of"
+        f" the step: `{shown}`"
+    )
 
 
 @pytest.fixture

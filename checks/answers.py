@@ -25,6 +25,7 @@ from sections import (
     ENCODER_PITFALLS,
     ERRORS,
     HEADERS,
+    METHODVIEW,
     METHODVIEW_PITFALLS,
     PASSWORDS,
     RAW_DOCUMENTS,
@@ -223,7 +224,10 @@ def said(response, section=None):
     if status == 405:
         allowed = ", ".join(sorted(response.headers.get("Allow", "").split(", ")))
         path = request_in_words(sent.path)
-        return f"405: no route of the step takes {sent.method} {path} (it takes {allowed})"
+        # The item rules are step 05's lesson, whatever check asked first.
+        item_rules = sent.path.startswith("/api/items/")
+        taught = f", see the item rules ({METHODVIEW})" if item_rules else ""
+        return f"405: no route of the step takes {sent.method} {path} (it takes {allowed}){taught}"
     text = response.get_data(as_text=True)
     if status == 404 and "The requested URL was not found on the server" in text:
         return f"404: no route of the step takes {sent.method} {request_in_words(sent.path)}"

@@ -4,6 +4,7 @@ docs/embedded-database.md teaches all three; each message names it, and the step
 module it is in.
 """
 
+import logging
 import os
 import re
 import sys
@@ -346,6 +347,25 @@ def test_duplicate_names_stop_init_db_and_make_serve_in_one_line(
     serve = [*MAKE_SERVE, f"DIR={step_dir}"]
     result = run(serve, cwd=ROOT, env=environment, timeout=REFUSAL_TIMEOUT)
     assert_one_line_naming(result, names, "make serve")
+
+
+@pytest.mark.steps(8, 8)
+def test_a_name_held_twice_under_the_running_app_is_a_503_said_in_the_log(app, db, caplog):
+    # A restore under the running app: the unique index gone, one name in two accounts.
+    db.users.drop_indexes()
+    db.users.insert_many([{"username": "ann", "password_hash": "x"} for _ in range(2)])
+    form = {"username": "newcomer", "password": PASSWORD}
+    with caplog.at_level(logging.ERROR):
+        response = app.test_client().post("/register", data=form)
+    assert response.status_code == 503, (
+        f"a new account while users holds a name twice is a 503 (no unique index can be made),"
+        f" not {said(response)} ({LATE_INDEXES})"
+    )
+    assert "ann" in caplog.text, (
+        f"the log says which names are held twice, in the line of DuplicateUsernames: found"
+        f" {caplog.text[-300:]!r} ({LATE_INDEXES})"
+    )
+    assert db.users.count_documents({"username": "newcomer"}) == 0, "nothing is stored"
 
 
 # --- make mongo ---------------------------------------------------------------------------------

@@ -54,22 +54,23 @@ run: setup
 	@echo "Starting $(STEP_DIR): open http://127.0.0.1:$(RUN_PORT) (Ctrl+C stops it)"
 	$(BIN)/flask --app $(STEP_DIR)/app.py run --port $(RUN_PORT)
 
-# The production recipe (step 08 on): gunicorn on 127.0.0.1:8000, for the HTTPS proxy in front,
-# calling create_app(production=True). Settings come from the environment: MONGO_URI and
-# SECRET_KEY (required), TRUSTED_PROXIES, TRUSTED_HOSTS.
-# 3 processes of 16 threads: a request that waits (for MongoDB, for a slow client's body) holds
-# one thread, not a whole process. The access log goes to the output; gunicorn 27 would make a
-# control socket in the home folder, which two servers would share: none. --check-config makes
-# the app once before any worker starts: a missing setting is one line, not one per worker.
-GUNICORN = $(BIN)/gunicorn --chdir $(dir $(STEP_DIR)) --bind 127.0.0.1:$(SERVE_PORT) --workers 3 \
-	--worker-class gthread --threads 16 --access-logfile - --no-control-socket \
-	'$(notdir $(STEP_DIR)).app:create_app(production=True)'
+# The production recipe (step 08 on): waitress on 127.0.0.1:8000, for the HTTPS proxy in front,
+# serving create_app(production=True) (tools/serve.py: waitress-serve with the step's folder in
+# place of MODULE:OBJECT). Settings come from the environment: MONGO_URI and SECRET_KEY
+# (required), TRUSTED_PROXIES, TRUSTED_HOSTS.
+# One process: waitress reads each request whole, however slowly it comes, without a thread,
+# and only then hands it to one of 48 threads. Up to 1000 connections (poll: select stops at
+# 1024 files); a connection idle for 30 s is closed; a body over 1 MiB (the app's
+# MAX_CONTENT_LENGTH) is refused before it is stored. X-Forwarded-* headers are left to the
+# app's ProxyFix (TRUSTED_PROXIES) instead of being removed.
+WAITRESS = $(BIN)/python tools/serve.py $(STEP_DIR) --host 127.0.0.1 --port $(SERVE_PORT) \
+	--threads 48 --connection-limit 1000 --asyncore-use-poll --channel-timeout 30 \
+	--max-request-body-size 1048576 --no-clear-untrusted-proxy-headers
 serve: setup
 	@test -f "$(STEP_DIR)/app.py" || $(NO_STEP)
 	@test "$$(echo $(notdir $(STEP_DIR)) | cut -c1-2)" -ge 8 2>/dev/null || \
 		{ echo "$(STEP_DIR) has no production mode: make serve runs step 08 or later."; exit 1; }
-	@$(GUNICORN) --check-config
-	$(GUNICORN)
+	@$(WAITRESS)
 
 # The checks on mongomock, on every step each applies to (a browser check on the step that
 # teaches it and the newest: the steps between, `carried`, serve the same page from the same
@@ -108,6 +109,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/login_throttle.py
 	$(BIN)/python bench/checks_time.py
 	$(BIN)/python bench/startup.py
+	$(BIN)/python bench/slow_clients.py
 
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .

@@ -166,25 +166,19 @@ def run(command, timeout=RUN_TIMEOUT, **popen_options):
     return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
-# `make serve` as the checks run it: PORT=0 takes a free port, which gunicorn's log names. The
+# `make serve` as the checks run it: PORT=0 takes a free port, which waitress's log names. The
 # set-up is make setup's to prove (make test runs it first): -o leaves the venv and the built
 # front end as they are, so that a check never installs anything.
 MAKE_SERVE = [
     *("make", "--no-print-directory", "-o", ".venv/.installed", "-o", "frontend/public/index.html"),
     *("serve", "PORT=0"),
 ]
-# How many worker processes make serve starts.
-SERVE_WORKERS = 3
 
 
 @contextmanager
 def make_serve(environment, cwd):
-    """Run make serve in cwd until every worker answers; yield it (a Started) and its port."""
+    """Run make serve in cwd until it answers; yield it (a Started) and its port."""
     with started(MAKE_SERVE, cwd=cwd, env=environment) as server:
-        port = int(server.wait_for_output(r"Listening at: http://127\.0\.0\.1:(\d+)").group(1))
-        server.wait_for(
-            lambda: server.output().count("Booting worker") >= SERVE_WORKERS,
-            f"{SERVE_WORKERS} workers",
-        )
+        port = int(server.wait_for_output(r"Serving on http://127\.0\.0\.1:(\d+)").group(1))
         server.wait_for(lambda: http_status(port, "/login") == 200, "answering GET /login")
         yield server, port

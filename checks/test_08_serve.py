@@ -1,8 +1,9 @@
 """make serve for real, on a SecantusDB server of its own: one client cannot stall the site.
 
 The red team's attacks on the production recipe, each bounded in count and time and sent to
-127.0.0.1 only: a flood of password posts from one address, a MongoDB that hangs, clients that
-drip a body one byte a second, a page whose host name points at the server. One `make serve`
+127.0.0.1 only: a flood of password posts from one address, a MongoDB that hangs, connections
+that send one byte or nothing, clients that drip a body one byte a second, a page whose host
+name points at the server. One `make serve`
 (and one SecantusDB, which the hang check stops) serves every check of this module.
 """
 
@@ -15,6 +16,7 @@ import statistics
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -52,6 +54,18 @@ RECOVERY_AT_MOST = 30
 # Slow clients: three bodies dripped at one byte a second, for this many seconds.
 DRIPPERS = 3
 DRIP_SECONDS = 3
+# Connections that send the first byte of a request line and then nothing, and connections that
+# send nothing at all; the visitor's requests meanwhile, to each path.
+ONE_BYTE_CONNECTIONS = 100
+SILENT_CONNECTIONS = 30
+VISITS = 10
+# Under those connections, a visitor's median and slowest answer may be this many times the
+# idle ones of the same check, and never need be under NEVER_UNDER seconds (a busy machine's
+# blips); a server that gives a thread to each such connection takes seconds.
+TIMES_IDLE = 10
+NEVER_UNDER = 0.25
+# Seconds a visit may wait for its answer at all.
+VISIT_TIMEOUT = 10
 
 
 @dataclass
@@ -127,14 +141,15 @@ def served(mongo_server):
 
 @pytest.mark.real_server
 @pytest.mark.slow
-def test_make_serve_runs_threaded_workers_with_the_settings_of_the_environment(served):
-    log = served.server.output()
-    assert "Using worker: gthread" in log, (
-        f"make serve runs gunicorn's threaded workers (--worker-class gthread): a request that"
-        f" waits holds one thread, not a whole worker ({SERVE_RECIPE})"
+def test_make_serve_runs_waitress_with_the_settings_of_the_environment(served):
+    _, headers, _, _ = send(served.port, "GET", "/login")
+    assert headers.get("Server") == "waitress", (
+        f"make serve runs waitress, which reads each request whole before a thread runs it; the"
+        f" answer's Server header was {headers.get('Server')!r} ({SERVE_RECIPE})"
     )
-    assert "Embedded database" not in log, f"the workers use MONGO_URI ({SERVE_RECIPE})"
-    assert "SECRET_KEY is not set" not in log, f"the workers use SECRET_KEY ({SERVE_RECIPE})"
+    log = served.server.output()
+    assert "Embedded database" not in log, f"make serve uses MONGO_URI ({SERVE_RECIPE})"
+    assert "SECRET_KEY is not set" not in log, f"make serve uses SECRET_KEY ({SERVE_RECIPE})"
 
 
 def flooded_enough(samples, refused_since):
@@ -224,7 +239,7 @@ def test_a_flood_of_password_posts_from_one_address_leaves_the_site_fast(served,
     )
     assert median <= MEDIAN_AT_MOST, (
         f"{timing}; the median must stay within {MEDIAN_AT_MOST * 1000:.0f} ms: the budget stops"
-        f" the bcrypt work of one address, and threads keep it from holding a whole worker"
+        f" the bcrypt work of one address, and leaves the other threads free"
         f" ({PASSWORD_BUDGET})"
     )
     assert p90 <= P90_AT_MOST, (
@@ -340,10 +355,65 @@ def test_slow_bodies_leave_the_login_page_answering(served):
     assert {status for status, _ in pages} == {200}, f"GET /login answered {pages}"
     assert slow == [], (
         f"{DRIPPERS} clients dripping a chunked body at one byte a second: GET /login took"
-        f" {', '.join(slow)} of {len(pages)} times; within {AT_ONCE_AT_MOST} s expected. A sync"
-        f" worker reads a body itself; make serve's threaded workers give each a thread"
-        f" ({SERVE_RECIPE})"
+        f" {', '.join(slow)} of {len(pages)} times; within {AT_ONCE_AT_MOST} s expected: make"
+        f" serve's waitress reads a body before any thread runs its request ({SERVE_RECIPE})"
     )
+
+
+def visits(port, while_held=""):
+    """Time VISITS requests for a static file and a page, one after another: {path: seconds}."""
+    taken = {"/app.js": [], "/login": []}
+    for _ in range(VISITS):
+        for path, seconds in taken.items():
+            try:
+                status, _, text, took = send(port, "GET", path, timeout=VISIT_TIMEOUT)
+            except OSError as error:
+                pytest.fail(
+                    f"GET {path} got no answer in {VISIT_TIMEOUT} s ({error}){while_held}. A"
+                    f" server that reads a request in the thread that runs it gives each such"
+                    f" connection a thread: make serve runs waitress, which reads requests"
+                    f" whole before a thread takes them ({SERVE_RECIPE})",
+                    pytrace=False,
+                )
+            assert status == 200, f"GET {path} answered {status}: {text[:200]}"
+            seconds.append(took)
+    return taken
+
+
+def open_connections(stack, port, count, first_bytes):
+    """Open count connections that send first_bytes, then nothing; the stack closes them."""
+    for _ in range(count):
+        connection = stack.enter_context(socket.create_connection(("127.0.0.1", port)))
+        if first_bytes:
+            connection.sendall(first_bytes)
+
+
+@pytest.mark.real_server
+@pytest.mark.slow
+def test_slow_and_silent_connections_leave_the_site_answering(served):
+    idle = visits(served.port)
+    with ExitStack() as stack:
+        open_connections(stack, served.port, ONE_BYTE_CONNECTIONS, b"G")
+        open_connections(stack, served.port, SILENT_CONNECTIONS, b"")
+        # Each connection is in, and has sent what it will send.
+        time.sleep(1)
+        held = visits(
+            served.port,
+            f" while {ONE_BYTE_CONNECTIONS} connections had sent one byte and"
+            f" {SILENT_CONNECTIONS} nothing",
+        )
+    for path in idle:
+        for name, figure in [("median", statistics.median), ("slowest", max)]:
+            before, during = figure(idle[path]), figure(held[path])
+            bound = max(TIMES_IDLE * before, NEVER_UNDER)
+            assert during <= bound, (
+                f"GET {path}: {name} {during * 1000:.0f} ms of {VISITS} while"
+                f" {ONE_BYTE_CONNECTIONS} connections had sent one byte and {SILENT_CONNECTIONS}"
+                f" nothing, against {before * 1000:.0f} ms idle; at most {bound * 1000:.0f} ms"
+                f" expected. A server that reads a request in the thread that runs it gives"
+                f" each such connection a thread: make serve runs waitress, which reads requests"
+                f" whole before a thread takes them ({SERVE_RECIPE})"
+            )
 
 
 @pytest.mark.real_server

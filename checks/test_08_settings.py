@@ -17,7 +17,7 @@ SHORT_KEYS = [
     pytest.param(f"  {'k' * 30}  ", id="30-characters-in-spaces"),
 ]
 KEY_OF_32 = f" {'k' * 32} "
-# How a server calls create_app: gunicorn with production=True (make serve), `flask run` without.
+# How a server calls create_app: make serve with production=True, `flask run` without.
 SERVERS = [
     pytest.param(True, id="production"),
     pytest.param(False, id="flask-run"),
@@ -83,7 +83,7 @@ def test_a_real_server_without_secret_key_refuses_to_start(
 
 
 def test_a_real_server_without_mongo_uri_refuses_to_start(step_app_module, monkeypatch, capsys):
-    # Each worker would have an embedded database of its own, with the public demo account.
+    # The server would have an embedded database, lost at each restart, with the demo account.
     monkeypatch.setenv("SECRET_KEY", "a-secret-key-from-the-environment-of-40-chars")
     why = "in production, with SECRET_KEY set and no MONGO_URI"
     words = ["MONGO_URI is not set", "MONGO_URI="]
@@ -105,7 +105,7 @@ def test_production_is_chosen_by_the_server_not_guessed(step_app_module, monkeyp
     app = own_app(step_app_module, monkeypatch, REFUSE_TO_START)
     assert app.config["SESSION_COOKIE_SECURE"] is False, (
         "create_app() without production=True is not production, whoever calls it: only a"
-        f" server that says so (make serve's gunicorn) gets its refusals ({REFUSE_TO_START})"
+        f" server that says so (make serve) gets its refusals ({REFUSE_TO_START})"
     )
 
 

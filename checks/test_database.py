@@ -4,6 +4,14 @@ docs/embedded-database.md teaches all three; each message names it, and the step
 module it is in.
 """
 
+import logging
+import os
+import re
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
 import mongomock
 import pymongo
 import pytest
@@ -21,14 +29,18 @@ from sections import (
     STEP02_MODULES,
     UNREACHABLE,
 )
-from servers import free_port, started
-from support import PASSWORD, ROOT, checks_config, from_step
+from servers import MAKE_SERVE, free_port, run, started
+from support import PASSWORD, ROOT, checks_config, database, from_step
 
 pytestmark = [pytest.mark.steps(2, 8), pytest.mark.hardening]
 
 OWN_MONGODB = "see docs/embedded-database.md"
 UNIQUE_USERNAME = (("username", 1),)
 LIST_PAGE = (("owner_id", 1), ("created_at", -1), ("_id", -1))
+# The flask command next to the Python that runs the checks.
+FLASK = Path(sys.executable).parent / "flask"
+# Seconds a command may take to refuse a database it cannot serve.
+REFUSAL_TIMEOUT = 20
 
 
 def everything_in(db):
@@ -248,6 +260,112 @@ def test_unique_username_holds_when_mongodb_starts_after_the_app(
         f"with MongoDB started after the app, the same name registered twice answered"
         f" {said(second)}: {LAZY_INDEX}"
     )
+
+
+# --- Indexes that survive a reset of the database -----------------------------------------------
+
+RESET_INDEX = (
+    "the unique index on users.username is made again before each new account, not once per"
+    " process: a database dropped or restored under the running app has lost it, and only the"
+    f" index keeps a name to one account ({LATE_INDEXES})"
+)
+# Registrations of one name at once, each from an address of its own (the password budget
+# counts per address), with a bcrypt cost that makes each hash last longer than it takes all
+# of them to look the name up.
+AT_ONCE = 30
+RACING_ROUNDS = 8
+
+
+@pytest.mark.real_server
+@pytest.mark.slow
+@pytest.mark.steps(8, 8)
+def test_unique_username_holds_after_the_database_is_dropped_under_the_app(
+    make_app, mongo_server, mongo_client
+):
+    real_server_only(mongo_server)
+    app = make_app(BCRYPT_ROUNDS=RACING_ROUNDS)
+    # The app made its indexes as it started; then the database is reset under it.
+    db = database(app)
+    mongo_client.drop_database(db.name)
+    form = {"username": "one-name", "password": PASSWORD}
+    ready = threading.Barrier(AT_ONCE)
+
+    def register(number):
+        """Post the register form from an address of its own, with the others; the status."""
+        client, environ = app.test_client(), {"REMOTE_ADDR": f"198.51.100.{number + 1}"}
+        ready.wait()
+        return client.post("/register", data=form, environ_base=environ).status_code
+
+    with ThreadPoolExecutor(AT_ONCE) as pool:
+        statuses = sorted(pool.map(register, range(AT_ONCE)))
+    accounts = db.users.count_documents({"username": "one-name"})
+    assert accounts == 1, (
+        f"{AT_ONCE} registrations of one name at once, after the database was dropped under the"
+        f" app, made {accounts} accounts: {RESET_INDEX}"
+    )
+    assert statuses == [302] + [409] * (AT_ONCE - 1), (
+        f"one registration is stored (302) and the others find the name taken (409):"
+        f" {statuses} ({LATE_INDEXES})"
+    )
+
+
+def store_twice(client, names):
+    """Store two accounts of each name in the check's database, as a restore without the index."""
+    users = client[os.environ["MONGO_DBNAME"]].users
+    users.insert_many([{"username": name, "password_hash": "x"} for name in names * 2])
+
+
+def assert_one_line_naming(result, names, told):
+    """A command stopped with a status that is not 0 and one line of its own naming names."""
+    # On stderr; make's own last line, "make: *** [Makefile:NN: serve] Error 3", is not the app's.
+    lines = [
+        line
+        for line in result.stderr.splitlines()
+        if line.strip() and not re.match(r"make(\[\d+\])?: ", line)
+    ]
+    assert result.returncode != 0, f"{told} stops, with a status that is not 0 ({LATE_INDEXES})"
+    said = (
+        f"{told} says in one line which names are held twice ({', '.join(names)}) and what to"
+        f" do, with no traceback; it printed {lines[:12]} ({LATE_INDEXES})"
+    )
+    assert len(lines) == 1, said
+    assert all(name in lines[0] for name in names), said
+
+
+@pytest.mark.real_server
+@pytest.mark.slow
+@pytest.mark.steps(8, 8)
+def test_duplicate_names_stop_init_db_and_make_serve_in_one_line(
+    step_dir, mongo_server, mongo_client
+):
+    real_server_only(mongo_server)
+    names = ["ann", "bob"]
+    store_twice(mongo_client, names)
+    environment = {**os.environ, "SECRET_KEY": "k" * 64, "MONGO_URI": mongo_server}
+    init_db = [str(FLASK), "--app", str(step_dir / "app.py"), "init-db"]
+    assert_one_line_naming(run(init_db, cwd=ROOT, env=environment), names, "flask init-db")
+    serve = [*MAKE_SERVE, f"DIR={step_dir}"]
+    result = run(serve, cwd=ROOT, env=environment, timeout=REFUSAL_TIMEOUT)
+    assert_one_line_naming(result, names, "make serve")
+
+
+@pytest.mark.steps(8, 8)
+def test_a_name_held_twice_under_the_running_app_is_a_503_said_in_the_log(app, db, caplog):
+    # A restore under the running app: the unique index gone, one name in two accounts.
+    db.users.drop_indexes()
+    db.users.insert_many([{"username": "ann", "password_hash": "x"} for _ in range(2)])
+    form = {"username": "newcomer", "password": PASSWORD}
+    with caplog.at_level(logging.ERROR):
+        response = app.test_client().post("/register", data=form)
+    assert response.status_code == 503, (
+        f"a new account while users holds a name twice is a 503 (no unique index can be made),"
+        f" not {said(response)} ({LATE_INDEXES})"
+    )
+    assert "ann" in caplog.text, (
+        f"the log says which names are held twice, in the line of DuplicateUsernames: found"
+        f" {caplog.text[-300:]!r} ({LATE_INDEXES})"
+    )
+    assert db.users.count_documents({"username": "newcomer"}) == 0, "nothing is stored"
 
 
 # --- make mongo ---------------------------------------------------------------------------------

@@ -307,9 +307,8 @@ def check_command(command, tmp_path):
             # It runs until Ctrl+C: test_08_serve.py runs make serve for real on a real server.
             result = run(["make", "-n", "serve", f"DIR={copy}"], cwd=ROOT)
             assert result.returncode == 0, result.stdout + result.stderr
-            served = f"--chdir {copy.parent}/"
+            served = f"tools/serve.py {copy} "
             assert served in result.stdout, f"make serve DIR= serves the folder: {result.stdout}"
-            assert f"'{copy.name}.app:create_app(production=True)'" in result.stdout, result.stdout
     elif re.fullmatch(r"make diff STEP=\d\d", command):
         result = run(words, cwd=ROOT)
         assert result.returncode == 0, result.stdout + result.stderr

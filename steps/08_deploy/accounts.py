@@ -7,7 +7,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from pymongo.errors import DuplicateKeyError
 
-from .db import get_db, uses_embedded_database
+from .db import create_username_index, get_db, uses_embedded_database
 from .errors import NO_ANSWER, unreachable_message
 from .passwords import hash_password, password_problem
 
@@ -38,6 +38,9 @@ def create_account(username, password):
         return None
     password_hash = hash_password(password, current_app.config["BCRYPT_ROUNDS"])
     user = {"username": username, "password_hash": password_hash}
+    # Made again before each new account, not once per process: the database may have been
+    # dropped or restored under the running app, and only the index keeps a name to one account.
+    create_username_index(users.database)
     try:
         users.insert_one(user)
     except DuplicateKeyError:

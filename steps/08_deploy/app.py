@@ -1,4 +1,4 @@
-"""The app factory of step 08: step 07 ready for production, behind a proxy, under gunicorn."""
+"""The app factory of step 08: step 07 ready for production, behind a proxy, under waitress."""
 
 import posixpath
 import secrets

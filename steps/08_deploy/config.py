@@ -30,12 +30,12 @@ LOOPBACK_HOSTS = ["127.0.0.1", "localhost"]
 MIN_SECRET_KEY_LENGTH = 32
 # Why a production server refuses to start: each line says what to set, and how.
 SECRET_KEY_MISSING = (
-    "SECRET_KEY is not set: each worker would sign logins with a random key of its own. Set it"
+    "SECRET_KEY is not set: logins would be signed with a random key, new at each start. Set it"
     " in the environment: SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex())')"
 )
 MONGO_URI_MISSING = (
-    "MONGO_URI is not set: each worker would use an embedded database of its own, with the"
-    " public demo account. Set it in the environment: MONGO_URI=mongodb://host:27017/"
+    "MONGO_URI is not set: the server would use an embedded database, lost at each restart,"
+    " with the public demo account. Set it in the environment: MONGO_URI=mongodb://host:27017/"
 )
 # Why any server, `flask run` too, refuses a key that a computer could guess, or a proxy count
 # that is not one.
@@ -48,15 +48,15 @@ TRUSTED_PROXIES_INVALID = (
     "TRUSTED_PROXIES must be a whole number, 0 or more: how many proxies stand in front."
     " Set it to 1 behind one proxy, or unset it."
 )
-WORKER_BOOT_ERROR = 3
+CANNOT_START = 3
 
 
 def refuse_to_start(reason):
     """Stop the server with one line on stderr saying why, and no traceback."""
     print(reason, file=sys.stderr)
-    # Status 3 is how a gunicorn worker says that it cannot boot: gunicorn then stops,
-    # rather than starting new workers that would fail alike.
-    raise SystemExit(WORKER_BOOT_ERROR)
+    # Status 3, not 1: under gunicorn (docs/deployment.md) it is how a worker says that it
+    # cannot boot, and gunicorn stops rather than start new workers that would fail alike.
+    raise SystemExit(CANNOT_START)
 
 
 def environment(name):

@@ -3,7 +3,9 @@
 import mongomock
 import pymongo
 from flask import current_app
+from pymongo.errors import DuplicateKeyError
 
+from .config import refuse_to_start
 from .errors import NO_ANSWER, unreachable_message
 
 
@@ -29,10 +31,38 @@ def connect(config):
     )
 
 
+class DuplicateUsernames(Exception):
+    """The users collection holds a name more than once: no unique index can be made over it."""
+
+
+def duplicate_usernames(db):
+    """Say in one line which names (the first five) more than one account holds, and what to do."""
+    pipeline = [
+        {"$group": {"_id": "$username", "accounts": {"$sum": 1}}},
+        {"$match": {"accounts": {"$gt": 1}}},
+        {"$sort": {"_id": 1}},
+        {"$limit": 5},
+    ]
+    names = ", ".join(str(group["_id"]) for group in db.users.aggregate(pipeline))
+    return (
+        f"users holds these names more than once: {names}. The unique index on users.username"
+        " needs each name once: keep one account of each, delete the others, then start again."
+    )
+
+
+def create_username_index(db):
+    """Make the unique index on users.username unless it exists; return its name."""
+    # The database itself keeps usernames unique, even between two racing requests.
+    try:
+        return db.users.create_index("username", unique=True)
+    except DuplicateKeyError:
+        # Data stored without the index (a restore, a copy) holds a name twice: say which.
+        raise DuplicateUsernames(duplicate_usernames(db)) from None
+
+
 def create_indexes(db):
     """Create the indexes the app relies on, unless they exist; return their names."""
-    # The database itself keeps usernames unique, even between two racing requests.
-    username = db.users.create_index("username", unique=True)
+    username = create_username_index(db)
     # TTL indexes: MongoDB deletes a login, a count of failed logins or an address's count of
     # password tries once its expires_at has passed (expireAfterSeconds=0), so none of the
     # three collections grows without bound.
@@ -62,13 +92,23 @@ def get_db():
     return db
 
 
+def refuse_new_accounts(error):
+    """Answer 503 to a new account while a name is held twice, and say which in the log."""
+    current_app.logger.error(str(error))
+    return "New accounts cannot be made now. Try again later.", 503, {"Content-Type": "text/plain"}
+
+
 def init_app(app):
     """Open the app's database once, and make its indexes now if MongoDB answers."""
     client = connect(app.config)
     app.extensions["mongo_db"] = client[app.config["MONGO_DBNAME"]]
     app.extensions["mongo_indexed"] = False
+    app.register_error_handler(DuplicateUsernames, refuse_new_accounts)
     try:
         with app.app_context():
             get_db()
     except NO_ANSWER:
         app.logger.error(unreachable_message(app.config["MONGO_URI"]))
+    except DuplicateUsernames as duplicates:
+        # Served as it is, the app would store more of them: say so, and do not start.
+        refuse_to_start(str(duplicates))

@@ -206,10 +206,11 @@ def test_gunicorn_workers_share_the_login_throttle_and_it_survives_a_restart(
     statuses = sorted(status for status, _body in answers)
     counted_in_mongodb = (
         f"{guesses} wrong passwords spread over {len(workers)} workers: at most 5 are checked"
-        f" (401) and the rest refused (429), because every worker counts in MongoDB's"
-        f" login_attempts; got {statuses} ({THROTTLE})"
+        f" (401) and the rest refused (429, or 503 when bcrypt is busy), because every worker"
+        f" counts in MongoDB's login_attempts; got {statuses} ({THROTTLE})"
     )
-    assert set(statuses) <= {401, 429}, counted_in_mongodb
+    # A 503: counted, then turned away by a worker's full bcrypt queue.
+    assert set(statuses) <= {401, 429, 503}, counted_in_mongodb
     assert 1 <= statuses.count(401) <= 5, counted_in_mongodb
     assert len(workers) > 1, f"more than one worker answered the {guesses} guesses: {workers}"
     # A new server, as after a deploy: the count is in MongoDB, not in a worker's memory.

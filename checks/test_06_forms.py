@@ -8,6 +8,7 @@ from support import PASSWORD, USERNAME, WRONG_PASSWORD, accounts_and_logins
 
 pytestmark = [pytest.mark.steps(6, 8), pytest.mark.hardening]
 
+FORM = "application/x-www-form-urlencoded"
 UNKNOWN_USERNAME = "ghost"
 
 
@@ -60,6 +61,23 @@ def test_register_refuses_anything_but_the_plain_form(client, auth, db, body):
     expect_status(response, 400, f"POST /register with {body or 'no body'}", STRICT_FORMS)
     assert FILL_IN in response.get_data(as_text=True), (
         f"the register form says {FILL_IN!r} for a form that is not plain ({STRICT_FORMS})"
+    )
+    assert accounts_and_logins(db) == before, f"it stores nothing ({STRICT_FORMS})"
+    assert auth.logged_in_as() is None, f"it logs nobody in ({STRICT_FORMS})"
+
+
+# A megabyte of repeated keys: about a second of CPU to parse, were it parsed.
+LONG_FORM = "&".join(["username=x"] * 100_000 + [f"password={PASSWORD}"])
+
+
+@pytest.mark.parametrize("path", ["/login", "/register"])
+def test_a_form_over_4_kib_is_refused_unread(client, auth, db, user, path):
+    before = accounts_and_logins(db)
+    response = client.post(path, data=LONG_FORM, content_type=FORM)
+    expect_status(response, 413, f"POST {path} of a 1 MiB form of repeated keys", STRICT_FORMS)
+    assert "over 4 KiB" in response.get_data(as_text=True), (
+        f"the 413 page says that a login or sign-up form of over 4 KiB is refused, before it is"
+        f" parsed: set request.max_content_length for these two forms ({STRICT_FORMS})"
     )
     assert accounts_and_logins(db) == before, f"it stores nothing ({STRICT_FORMS})"
     assert auth.logged_in_as() is None, f"it logs nobody in ({STRICT_FORMS})"

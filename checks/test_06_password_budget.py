@@ -33,6 +33,10 @@ IMPOSSIBLE_PASSWORDS = [
 LONG_PASSWORD_LOGINS = 150
 # More posts from one address than its budget has, each under a fresh name.
 FRESH_NAME_POSTS = 30
+# Posts of each form sent while the checks hold bcrypt busy: more than a queue for it holds.
+POSTS_WHILE_BUSY = 4
+# How long such a post may take to be answered: a short wait in the queue, then the answer.
+BUSY_ANSWER_WITHIN = 1.0
 
 
 @pytest.fixture
@@ -235,9 +239,76 @@ def test_a_worker_hashes_one_password_at_a_time(step_dir, monkeypatch):
     with ThreadPoolExecutor(max_workers=4) as pool:
         hashes = [pool.submit(hash_password, PASSWORD, 4) for _ in range(4)]
         checks = [pool.submit(check_password, PASSWORD, stored) for _ in range(4)]
-        results = [future.result() for future in hashes + checks]
-    assert all(results), f"every hash and check still works ({PASSWORD_BUDGET})"
+        # A full queue may turn some away with an exception of the step's: not a result.
+        results = [future.result() for future in hashes + checks if not future.exception()]
+    assert results, f"some hashes and checks run ({PASSWORD_BUDGET})"
+    assert all(results), f"every hash and check that runs works ({PASSWORD_BUDGET})"
     assert max(most) == 1, (
         "hash_password and check_password run bcrypt one at a time in a process (a semaphore"
         f" in passwords.py): {max(most)} ran at once ({PASSWORD_BUDGET})"
     )
+
+
+def post_timed(app, path, username, address, password=WRONG_PASSWORD):
+    """Post a login or register form from address; return the answer and the seconds it took."""
+    began = time.monotonic()
+    post = post_login if path == "/login" else post_register
+    response = post(app, username, password, {"REMOTE_ADDR": address})
+    return response, time.monotonic() - began
+
+
+def test_a_full_bcrypt_queue_is_answered_at_once(app, monkeypatch):
+    store_user(database(app))
+    busy, release = threading.Event(), threading.Event()
+    real = {"hashpw": bcrypt.hashpw, "checkpw": bcrypt.checkpw}
+
+    def held(name):
+        def call(*args):
+            busy.set()
+            release.wait(10)
+            return real[name](*args)
+
+        return call
+
+    for name in real:
+        monkeypatch.setattr(bcrypt, name, held(name))
+    posts = [("/login", USERNAME), ("/register", "newcomer")] * POSTS_WHILE_BUSY
+    with ThreadPoolExecutor(len(posts) + 1) as pool:
+        first = pool.submit(post_timed, app, "/login", USERNAME, "198.51.100.1", PASSWORD)
+        try:
+            assert busy.wait(5), f"a login reaches bcrypt ({PASSWORD_BUDGET})"
+            # Each from an IPv6 network of its own: no budget per address stops any of them.
+            waiting = [
+                pool.submit(post_timed, app, path, f"{name}{number}", f"2001:db8:{number}::1")
+                for number, (path, name) in enumerate(posts)
+            ]
+            answers = [future.result(timeout=BUSY_ANSWER_WITHIN + 2) for future in waiting]
+        except TimeoutError:
+            pytest.fail(
+                f"while bcrypt was busy, logins and sign-ups waited for it: past a short queue"
+                f" they are answered at once, 503 with Retry-After ({PASSWORD_BUDGET})",
+                pytrace=False,
+            )
+        finally:
+            release.set()
+        first_response, _ = first.result()
+    for (path, _), (response, seconds) in zip(posts, answers, strict=True):
+        expect_status(response, 503, f"POST {path} while bcrypt's queue is full", PASSWORD_BUDGET)
+        assert seconds < BUSY_ANSWER_WITHIN, (
+            f"POST {path} while bcrypt's queue is full is answered within"
+            f" {BUSY_ANSWER_WITHIN:.0f} s, not after {seconds:.1f} s: a thread that waits for"
+            f" bcrypt serves nobody else ({PASSWORD_BUDGET})"
+        )
+        assert response.headers.get("Retry-After", "").isdigit(), (
+            f"the 503 says in Retry-After how many seconds to wait; it said"
+            f" {response.headers.get('Retry-After')!r} ({PASSWORD_BUDGET})"
+        )
+        assert "busy" in response.get_data(as_text=True), (
+            f"the {path} page says that the server is busy ({PASSWORD_BUDGET})"
+        )
+    assert database(app).users.count_documents({"username": {"$regex": "^newcomer"}}) == 0, (
+        f"a sign-up answered 503 stores no account ({PASSWORD_BUDGET})"
+    )
+    expect_status(first_response, 302, "the login that bcrypt was checking", PASSWORD_BUDGET)
+    response, _ = post_timed(app, "/register", "newcomer", "203.0.113.9")
+    expect_status(response, 302, "a sign-up once bcrypt is free again", PASSWORD_BUDGET)

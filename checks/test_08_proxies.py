@@ -80,3 +80,18 @@ def test_the_throttle_tells_clients_behind_the_proxy_apart(make_app, auth_action
             f" same address, which the stranger locked; it answered {said(response)} ({PROXIES})"
         )
         assert accounts_and_logins(db) == before, f"a throttled login stores nothing ({PROXIES})"
+
+
+def test_a_forwarded_address_with_a_port_is_one_client(make_app, auth_actions):
+    # Some load balancers forward the client's port too, a new one at each connection.
+    app = make_app(TRUSTED_PROXIES=1, LOGIN_MAX_FAILURES=2)
+    auth = auth_actions(app)
+    auth.register()
+    auth.logout()
+    auth.fail_logins(2, headers=from_client("203.0.113.50:5555"))
+    response = auth.login(USERNAME, PASSWORD, headers=from_client("203.0.113.50:6666"))
+    assert response.status_code == 429, (
+        f"X-Forwarded-For 203.0.113.50:5555, then 203.0.113.50:6666, is one client: after its"
+        f" failures, its next login is a 429, whatever the port. Step 06's client key drops it;"
+        f" it answered {said(response)} ({PROXIES})"
+    )

@@ -37,7 +37,7 @@ from sections import (
     LOGOUT_EVERYWHERE_EXERCISE,
     MORE_TYPES_EXERCISE,
 )
-from support import PASSWORD, USERNAME, database, from_step, step_module, store_item
+from support import USERNAME, database, from_step, step_module, store_item
 
 
 @pytest.fixture
@@ -406,21 +406,6 @@ def test_item_bodies_under_16_kib_are_read(client, db, logged_in_user):
     )
     assert body.get("title") == "padded", (
         f"the item of a body under 16 KiB is stored as sent ({ITEM_BODY_LIMIT_EXERCISE})"
-    )
-
-
-@pytest.mark.steps(7, 7)
-def test_forms_keep_the_1_mib_limit(client, auth, user):
-    # A next of 100 KiB: a form that long is fine under MAX_CONTENT_LENGTH, not under 16 KiB.
-    data = {"username": USERNAME, "password": PASSWORD, "next": "/" + "x" * 100 * 1024}
-    response = client.post("/login", data=data)
-    assert response.status_code != 413, (
-        f"a login form of 100 KiB is read, not refused with 413: forms keep MAX_CONTENT_LENGTH,"
-        f" 1 MiB, and only the API's bodies have the 16 KiB limit ({ITEM_BODY_LIMIT_EXERCISE})"
-    )
-    redirect_target(response, "POST /login of a 100 KiB form", ITEM_BODY_LIMIT_EXERCISE)
-    assert auth.logged_in_as() == USERNAME, (
-        f"the 100 KiB login form logs in ({ITEM_BODY_LIMIT_EXERCISE})"
     )
 
 

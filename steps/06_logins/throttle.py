@@ -14,22 +14,37 @@ def utc_now():
     return datetime.now(UTC)
 
 
-def attempt_key(username, address):
-    """Return the _id of a name and address: a fixed-size digest, whatever their length."""
-    return hashlib.sha256(f"{username}\n{address}".encode()).hexdigest()
-
-
-def address_key(address):
-    """Return the _id of a client address alone: a digest of it, or of its /64 for IPv6."""
-    # One IPv6 customer gets a whole /64 (2**64 addresses): counted one by one, a client could
-    # send every post from a fresh address of its own.
+def client_key(address):
+    """Return the one spelling of a client: its IPv4 address, or its IPv6 /64, with no port."""
+    address = f"{address}"
+    # Some proxies forward an address with its port (203.0.113.50:5555, [2001:db8::1]:5555): a
+    # client would get a fresh count with each new connection.
+    if address.startswith("["):
+        address = address[1:].partition("]")[0]
+    elif address.count(":") == 1:
+        address = address.partition(":")[0]
     try:
         client = ipaddress.ip_address(address)
     except ValueError:
-        client = None
-    if client is not None and client.version == 6:
-        address = ipaddress.ip_network(f"{client}/64", strict=False)
-    return hashlib.sha256(f"{address}".encode()).hexdigest()
+        return address
+    if client.version == 4:
+        return str(client)
+    # Dual-stack proxies write IPv4 clients as ::ffff:a.b.c.d: all of them are in one /64.
+    if client.ipv4_mapped is not None:
+        return str(client.ipv4_mapped)
+    # One IPv6 customer gets a whole /64 (2**64 addresses): counted one by one, a client could
+    # send every post from a fresh address of its own.
+    return str(ipaddress.ip_network((int(client), 64), strict=False))
+
+
+def attempt_key(username, address):
+    """Return the _id of a name and client: a fixed-size digest, whatever their length."""
+    return hashlib.sha256(f"{username}\n{client_key(address)}".encode()).hexdigest()
+
+
+def address_key(address):
+    """Return the _id of a client alone: a digest of its key."""
+    return hashlib.sha256(client_key(address).encode()).hexdigest()
 
 
 class LoginThrottle:

@@ -26,16 +26,20 @@ from .accounts import (
 )
 from .db import get_db
 from .errors import error_response
-from .passwords import check_password, hash_password, password_problem
+from .passwords import PasswordsBusy, check_password, hash_password, password_problem
 from .throttle import LoginThrottle, address_key, attempt_key
 
 bp = Blueprint("auth", __name__)
 
 # The fields of the two forms: a post with any other key, or a key twice, is refused.
 FORM_FIELDS = {"username", "password", "next"}
+# A name, a password and a path fit in a few hundred bytes: a longer form is refused unread.
+FORM_MAX_BYTES = 4 * 1024
+FORM_TOO_LONG = "A login or sign-up form is a few hundred bytes; this one is over 4 KiB."
 # One message for an unknown user and a wrong password: which one it was is nobody's business.
 LOGIN_FAILED = "Wrong username or password."
 BUDGET_SPENT = "Too many logins and sign-ups from your address. Try again in {} seconds."
+PASSWORDS_BUSY = "The server is busy checking other passwords. Try again in a moment."
 
 
 def login_required(view):
@@ -96,6 +100,19 @@ def start_session(user):
     session["login"] = token
 
 
+@bp.before_request
+def refuse_long_forms():
+    """Answer 413 to a login or register post over FORM_MAX_BYTES, before anything parses it."""
+    if request.endpoint not in {"auth.login", "auth.register"}:
+        return None
+    # For this request only: parsing a megabyte of repeated keys costs about a second of CPU.
+    # Werkzeug then reads at most this much; a body read before (a chunked one) is measured.
+    request.max_content_length = FORM_MAX_BYTES
+    if (request.content_length or 0) > FORM_MAX_BYTES or len(request.get_data()) > FORM_MAX_BYTES:
+        return FORM_TOO_LONG, 413
+    return None
+
+
 def form_fields(*names):
     """Return the named fields of a plain form post, or None if the body is anything else."""
     form = request.form
@@ -125,6 +142,15 @@ def too_many_tries(template, error, wait, **fields):
     """Answer 429 with the form again, and the seconds to wait in a Retry-After header."""
     page = render_template(template, error=error, **fields)
     return page, 429, {"Retry-After": str(wait)}
+
+
+@bp.errorhandler(PasswordsBusy)
+def passwords_busy(error):
+    """Answer 503 with the form again when bcrypt's queue is full, instead of holding a thread."""
+    template = "register.html" if request.endpoint == "auth.register" else "login.html"
+    fields = {"username": request.form["username"], "next": safe_next(request.values.get("next"))}
+    page = render_template(template, error=PASSWORDS_BUSY, **fields)
+    return page, 503, {"Retry-After": "1"}
 
 
 def safe_next(target):

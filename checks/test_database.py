@@ -303,10 +303,13 @@ def test_unique_username_holds_after_the_database_is_dropped_under_the_app(
         f"{AT_ONCE} registrations of one name at once, after the database was dropped under the"
         f" app, made {accounts} accounts: {RESET_INDEX}"
     )
-    assert statuses == [302] + [409] * (AT_ONCE - 1), (
-        f"one registration is stored (302) and the others find the name taken (409):"
-        f" {statuses} ({LATE_INDEXES})"
+    # A 503: bcrypt's queue was full, and the form asks to try again (step 06).
+    answered = (
+        f"one registration is stored (302) and the others find the name taken (409) or are"
+        f" asked to try again (503): {statuses} ({LATE_INDEXES})"
     )
+    assert statuses.count(302) == 1, answered
+    assert set(statuses) <= {302, 409, 503}, answered
 
 
 def store_twice(client, names):

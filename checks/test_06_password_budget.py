@@ -312,3 +312,63 @@ def test_a_full_bcrypt_queue_is_answered_at_once(app, monkeypatch):
     expect_status(first_response, 302, "the login that bcrypt was checking", PASSWORD_BUDGET)
     response, _ = post_timed(app, "/register", "newcomer", "203.0.113.9")
     expect_status(response, 302, "a sign-up once bcrypt is free again", PASSWORD_BUDGET)
+
+
+# What a request may ask of MongoDB on its way to a password check.
+COLLECTION_CALLS = ["find_one", "find_one_and_update", "update_one", "insert_one", "delete_one"]
+# Posts sent while MongoDB hangs, and how many of them may wait for it at once.
+POSTS_WHILE_MONGODB_HANGS = 12
+MOST_POSTS_WAITING = 4
+
+
+def test_password_posts_hold_few_threads_while_mongodb_hangs(app, monkeypatch):
+    collection_class = type(database(app).users)
+    release, lock = threading.Event(), threading.Lock()
+    waiting = set()
+    inside = threading.local()
+
+    def hangs(real):
+        def call(self, *args, **kwargs):
+            # The first call of a request waits; mongomock's own calls inside it do not.
+            if not getattr(inside, "waited", False):
+                inside.waited = True
+                with lock:
+                    waiting.add(threading.get_ident())
+                release.wait(10)
+            return real(self, *args, **kwargs)
+
+        return call
+
+    for name in COLLECTION_CALLS:
+        monkeypatch.setattr(collection_class, name, hangs(getattr(collection_class, name)))
+    posts = [("/login", USERNAME), ("/register", "newcomer")] * (POSTS_WHILE_MONGODB_HANGS // 2)
+    with ThreadPoolExecutor(len(posts)) as pool:
+        try:
+            # Each from an IPv6 network of its own: no budget per address stops any of them.
+            futures = [
+                pool.submit(post_timed, app, path, f"{name}{number}", f"2001:db8:{number}::1")
+                for number, (path, name) in enumerate(posts)
+            ]
+            time.sleep(BUSY_ANSWER_WITHIN)
+            answered = [future.result() for future in futures if future.done()]
+            held = len(waiting)
+        finally:
+            release.set()
+        for future in futures:
+            future.result(timeout=10)
+    assert held <= MOST_POSTS_WAITING, (
+        f"while MongoDB hung, {held} of {len(posts)} login and sign-up posts waited for it, each"
+        f" holding a thread: a process takes only a few at once (at most {MOST_POSTS_WAITING})"
+        f" and answers the rest 503 with Retry-After at once ({PASSWORD_BUDGET})"
+    )
+    assert len(answered) >= len(posts) - MOST_POSTS_WAITING, (
+        f"while MongoDB hung, only {len(answered)} of {len(posts)} posts were answered within"
+        f" {BUSY_ANSWER_WITHIN:.0f} s: past a few at once, a post is answered 503 at once"
+        f" ({PASSWORD_BUDGET})"
+    )
+    for response, _ in answered:
+        expect_status(response, 503, "a post while MongoDB hangs and others wait", PASSWORD_BUDGET)
+        assert response.headers.get("Retry-After", "").isdigit(), (
+            f"the 503 says in Retry-After how many seconds to wait; it said"
+            f" {response.headers.get('Retry-After')!r} ({PASSWORD_BUDGET})"
+        )

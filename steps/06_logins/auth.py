@@ -3,6 +3,7 @@
 import functools
 import math
 import secrets
+import threading
 from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
@@ -30,6 +31,10 @@ FORM_TOO_LONG = "A login or sign-up form is a few hundred bytes; this one is ove
 LOGIN_FAILED = "Wrong username or password."
 BUDGET_SPENT = "Too many logins and sign-ups from your address. Try again in {} seconds."
 PASSWORDS_BUSY = "The server is busy checking other passwords. Try again in a moment."
+# Login and register posts a process works on at once: each costs MongoDB round trips and a
+# bcrypt hash, and the last of three is answered within a second at cost 12. A post that waits
+# holds a thread that serves nobody else, so past these a post is told at once to come back.
+PASSWORD_POSTS_AT_ONCE = threading.BoundedSemaphore(3)
 
 
 def login_required(view):
@@ -134,11 +139,34 @@ def too_many_tries(template, error, wait, **fields):
     return page, 429, {"Retry-After": str(wait)}
 
 
+def few_password_posts_at_once(view):
+    """Let a login or register post in only while one of the places for one is free."""
+
+    @functools.wraps(view)
+    def wrapped_view(*args, **kwargs):
+        if request.method != "POST":
+            return view(*args, **kwargs)
+        # Taken before any MongoDB or bcrypt work, so a full server refuses without doing any.
+        if not PASSWORD_POSTS_AT_ONCE.acquire(blocking=False):
+            raise PasswordsBusy
+        try:
+            return view(*args, **kwargs)
+        finally:
+            PASSWORD_POSTS_AT_ONCE.release()
+
+    return wrapped_view
+
+
 @bp.errorhandler(PasswordsBusy)
 def passwords_busy(error):
-    """Answer 503 with the form again when bcrypt's queue is full, instead of holding a thread."""
+    """Answer 503 with the form again while the server is busy with passwords."""
     template = "register.html" if request.endpoint == "auth.register" else "login.html"
-    fields = {"username": request.form["username"], "next": safe_next(request.values.get("next"))}
+    # The form has not been read yet: keep the name only if it is one an account can have.
+    username = request.form.get("username", "")
+    fields = {
+        "username": username if USERNAME_PATTERN.fullmatch(username) else "",
+        "next": safe_next(request.values.get("next")),
+    }
     page = render_template(template, error=PASSWORDS_BUSY, **fields)
     return page, 503, {"Retry-After": "1"}
 
@@ -159,6 +187,7 @@ def safe_next(target):
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@few_password_posts_at_once
 def register():
     """Create an account and log it in."""
     if request.method == "GET":
@@ -181,6 +210,7 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@few_password_posts_at_once
 def login():
     """Log in with a username and password, then go where the visitor was going."""
     next_path = safe_next(request.values.get("next"))

@@ -11,31 +11,23 @@ MAX_PASSWORD_BYTES = 72
 # bcrypt releases the GIL: without a bound, every thread of a worker could hash at once and take
 # all the CPU. One at a time per worker process leaves the other threads the rest to answer with.
 BCRYPT_AT_ONCE = threading.BoundedSemaphore(1)
-# Places in the queue for it: the hash that runs and two waiting, about 0.6 s of work at cost 12.
-# A thread that waits answers nobody else; past these, a login is told at once to come back.
-BCRYPT_QUEUE = threading.BoundedSemaphore(3)
-# The longest a queued hash waits for its turn, should the ones before it run slow.
+# The longest a hash waits for its turn, should the ones before it run slow.
 BCRYPT_WAIT_SECONDS = 0.5
 
 
 class PasswordsBusy(Exception):
-    """bcrypt's queue is full: the request is answered at once, to be tried again later."""
+    """No turn for bcrypt soon enough: the request is answered at once, to be tried again later."""
 
 
 @contextmanager
 def bcrypt_turn():
     """Wait a little for this process's one bcrypt at a time, or raise PasswordsBusy."""
-    if not BCRYPT_QUEUE.acquire(blocking=False):
+    if not BCRYPT_AT_ONCE.acquire(timeout=BCRYPT_WAIT_SECONDS):
         raise PasswordsBusy
     try:
-        if not BCRYPT_AT_ONCE.acquire(timeout=BCRYPT_WAIT_SECONDS):
-            raise PasswordsBusy
-        try:
-            yield
-        finally:
-            BCRYPT_AT_ONCE.release()
+        yield
     finally:
-        BCRYPT_QUEUE.release()
+        BCRYPT_AT_ONCE.release()
 
 
 def password_problem(password):

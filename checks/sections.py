@@ -65,6 +65,7 @@ STRICT_BODIES = "WORKSHOP.md, Step 07 · Strict JSON"
 OVERRIDE = "WORKSHOP.md, Step 07 · The method override"
 HEADERS = "WORKSHOP.md, Step 07 · Headers a browser obeys"
 ROUTES = "WORKSHOP.md, Step 07 · URLs the static files must not take"
+ITEMS_PER_ACCOUNT = "WORKSHOP.md, Step 07 · What one account may keep"
 
 # --- Step 08 -------------------------------------------------------------------------------------
 STEP08_MODULES = "WORKSHOP.md, Step 08 · What changed since step 07"

@@ -1,6 +1,6 @@
 """The JSON API of this step: one MethodView for a Backbone collection and its models."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bson import ObjectId
 from flask import Blueprint, abort, g, request, url_for
@@ -9,6 +9,7 @@ from pymongo import DESCENDING, ReturnDocument
 
 from .auth import api_login_required
 from .db import get_db
+from .errors import error_response
 from .validation import item_changes, json_object, page_parameter, refuse
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -17,6 +18,9 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 MAX_OFFSET = 1_000_000
+# What one account may keep, and add in a minute: far more than a to-do list needs.
+MAX_ITEMS_PER_USER = 1000
+NEW_ITEMS_PER_MINUTE = 60
 # What Backbone.emulateHTTP may ask for with a POST to an item.
 OVERRIDABLE_METHODS = {"PUT", "PATCH", "DELETE"}
 
@@ -42,6 +46,20 @@ def found(item):
     if item is None:
         abort(404, "No such item.")
     return item
+
+
+def room_for_a_new_item(items):
+    """Stop with 429 past NEW_ITEMS_PER_MINUTE new items, or 403 at MAX_ITEMS_PER_USER items."""
+    minute_ago = datetime.now(UTC) - timedelta(minutes=1)
+    recent = {"owner_id": g.user["_id"], "created_at": {"$gt": minute_ago}}
+    # limit= stops each count at its bound: a refusal costs the same however many items there are.
+    if items.count_documents(recent, limit=NEW_ITEMS_PER_MINUTE) >= NEW_ITEMS_PER_MINUTE:
+        message = f"At most {NEW_ITEMS_PER_MINUTE} new items a minute. Try again in a minute."
+        abort(error_response(429, message, headers={"Retry-After": "60"}))
+    everything = {"owner_id": g.user["_id"]}
+    if items.count_documents(everything, limit=MAX_ITEMS_PER_USER) >= MAX_ITEMS_PER_USER:
+        message = f"An account keeps at most {MAX_ITEMS_PER_USER} items: delete some to add more."
+        abort(error_response(403, message))
 
 
 @bp.before_app_request
@@ -88,6 +106,7 @@ class ItemsAPI(MethodView):
             refuse("Clients cannot choose an item's _id.", {"_id": "Leave it out."}, 400)
         now = datetime.now(UTC)
         item = {**item_changes(body, partial=False), "created_at": now, "updated_at": now}
+        room_for_a_new_item(get_db().items)
         item["_id"] = get_db().items.insert_one({**item, "owner_id": g.user["_id"]}).inserted_id
         return item, 201, {"Location": url_for("api.items", item_id=str(item["_id"]))}
 

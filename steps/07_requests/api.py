@@ -34,13 +34,6 @@ def item_query(item_id):
     return {"_id": ObjectId(item_id), "owner_id": g.user["_id"]}
 
 
-def without_owner():
-    """Return the projection that leaves out whose item it is: that is the server's business."""
-    # A new dict each time: mongomock changes the projection it is given while it works, so a
-    # shared one breaks under concurrent requests.
-    return {"owner_id": False}
-
-
 def found(item):
     """Return the item, or stop with 404 if the query matched nothing."""
     if item is None:
@@ -86,11 +79,12 @@ class ItemsAPI(MethodView):
     def get(self, item_id):
         """List the user's items, newest first, a page at a time; or return one item."""
         items = get_db().items
+        # The projection leaves out whose item it is: that is the server's business.
         if item_id is not None:
-            return found(items.find_one(item_query(item_id), without_owner()))
+            return found(items.find_one(item_query(item_id), {"owner_id": False}))
         limit = page_parameter("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
         offset = page_parameter("offset", 0, 0, MAX_OFFSET)
-        cursor = items.find({"owner_id": g.user["_id"]}, without_owner())
+        cursor = items.find({"owner_id": g.user["_id"]}, {"owner_id": False})
         page = cursor.sort([("created_at", DESCENDING), ("_id", DESCENDING)]).skip(offset)
         return {"items": list(page.limit(limit)), "limit": limit, "offset": offset}
 
@@ -128,7 +122,7 @@ class ItemsAPI(MethodView):
         item = get_db().items.find_one_and_update(
             query,
             {"$set": changes},
-            projection=without_owner(),
+            projection={"owner_id": False},
             return_document=ReturnDocument.AFTER,
         )
         return found(item)

@@ -398,7 +398,8 @@ def post_together(app, requests):
 def test_concurrent_wrong_passwords_get_at_most_the_limit_of_checks(
     make_app, bcrypt_checks, max_failures
 ):
-    app = make_app(BCRYPT_ROUNDS=SLOW_ROUNDS)
+    # A place for every post, so that all of them race for the count.
+    app = make_app(BCRYPT_ROUNDS=SLOW_ROUNDS, PASSWORD_POSTS_AT_ONCE=CONCURRENT_GUESSES)
     db = app.config["MONGO_CLIENT"][app.config["MONGO_DBNAME"]]
     store_user(db, rounds=SLOW_ROUNDS)
     statuses = post_together(app, [(USERNAME, WRONG_PASSWORD)] * CONCURRENT_GUESSES)
@@ -426,7 +427,7 @@ def test_concurrent_wrong_passwords_get_at_most_the_limit_of_checks(
 def test_the_right_password_is_refused_once_the_limit_is_hit(
     make_app, auth_actions, bcrypt_checks, max_failures
 ):
-    app = make_app(BCRYPT_ROUNDS=SLOW_ROUNDS)
+    app = make_app(BCRYPT_ROUNDS=SLOW_ROUNDS, PASSWORD_POSTS_AT_ONCE=CONCURRENT_GUESSES + 1)
     db = app.config["MONGO_CLIENT"][app.config["MONGO_DBNAME"]]
     store_user(db, rounds=SLOW_ROUNDS)
     auth_actions(app).fail_logins(max_failures)

@@ -41,10 +41,6 @@ FORM_TOO_LONG = "A login or sign-up form is a few hundred bytes; this one is ove
 LOGIN_FAILED = "Wrong username or password."
 BUDGET_SPENT = "Too many logins and sign-ups from your address. Try again in {} seconds."
 PASSWORDS_BUSY = "The server is busy checking other passwords. Try again in a moment."
-# Login and register posts a process works on at once: each costs MongoDB round trips and a
-# bcrypt hash, and the last of three is answered within a second at cost 12. A post that waits
-# holds a thread that serves nobody else, so past these a post is told at once to come back.
-PASSWORD_POSTS_AT_ONCE = threading.BoundedSemaphore(3)
 
 
 def login_required(view):
@@ -150,19 +146,20 @@ def too_many_tries(template, error, wait, **fields):
 
 
 def few_password_posts_at_once(view):
-    """Let a login or register post in only while one of the places for one is free."""
+    """Let a login or register post in only while one of PASSWORD_POSTS_AT_ONCE is free."""
 
     @functools.wraps(view)
     def wrapped_view(*args, **kwargs):
         if request.method != "POST":
             return view(*args, **kwargs)
+        places = current_app.extensions["password_posts"]
         # Taken before any MongoDB or bcrypt work, so a full server refuses without doing any.
-        if not PASSWORD_POSTS_AT_ONCE.acquire(blocking=False):
+        if not places.acquire(blocking=False):
             raise PasswordsBusy
         try:
             return view(*args, **kwargs)
         finally:
-            PASSWORD_POSTS_AT_ONCE.release()
+            places.release()
 
     return wrapped_view
 
@@ -287,12 +284,14 @@ def me():
 
 
 def init_app(app):
-    """Register the login views, the two throttles and the dummy hash for unknown users."""
+    """Register the login views, the two throttles, the places for posts and the dummy hash."""
     app.extensions["login_throttle"] = LoginThrottle(
         app.config["LOGIN_MAX_FAILURES"], app.config["LOGIN_WINDOW_SECONDS"]
     )
     app.extensions["password_budget"] = LoginThrottle(
         app.config["PASSWORD_TRIES_PER_ADDRESS"], app.config["PASSWORD_TRIES_WINDOW_SECONDS"]
     )
+    places = app.config["PASSWORD_POSTS_AT_ONCE"]
+    app.extensions["password_posts"] = threading.BoundedSemaphore(places)
     app.extensions["dummy_hash"] = hash_password(secrets.token_hex(), app.config["BCRYPT_ROUNDS"])
     app.register_blueprint(bp)

@@ -18,6 +18,10 @@ DEFAULTS = {
     # them a 429 before any bcrypt work. No person needs 20 a minute; a flood needs more.
     "PASSWORD_TRIES_PER_ADDRESS": 20,
     "PASSWORD_TRIES_WINDOW_SECONDS": 60,
+    # Login and register posts a process works on at once, each costing MongoDB round trips
+    # and a hash: the last of three is answered within a second at cost 12. A post that waits
+    # serves nobody else with its thread, so past these a post is told at once to come back.
+    "PASSWORD_POSTS_AT_ONCE": 3,
     # Bodies over 1 MiB are refused with 413 before they are read: plenty for items.
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     # Every call to MongoDB gives up after this long: a server that hangs is a 503 in 2 s.

@@ -130,16 +130,16 @@ diff:
 # Where a learner stands: make progress DIR=my_work/ (one folder per rebuilt step); a class:
 # make progress DIR=class/ (one folder per learner, each holding their step folders)
 progress: $(VENV)/.installed
-	@$(BIN)/python checks/progress.py $(or $(DIR),my_work)
+	@$(BIN)/python tools/progress.py $(or $(DIR),my_work)
 
 # A class's points as its GitHub Classroom workflow gives them, browser checks included:
 # make grade DIR=class/ (docs/autograding.md)
 grade: $(VENV)/.installed
-	@$(BIN)/python checks/grade.py $(or $(DIR),my_work)
+	@$(BIN)/python tools/grade.py $(or $(DIR),my_work)
 
 # One rebuilt step checked again at every save: make watch DIR=my_work/04_auth (Ctrl+C stops)
 watch: $(VENV)/.installed
-	@$(BIN)/python checks/watch.py $(or $(DIR),my_work)
+	@$(BIN)/python tools/watch.py $(or $(DIR),my_work)
 
 # A MongoDB server for the steps (SecantusDB) on 127.0.0.1:27017, its data kept in .mongo-data/.
 MONGO_PORT ?= 27017

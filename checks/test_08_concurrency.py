@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from answers import said
-from item_requests import assert_item_rules
-from sections import CONCURRENCY
-from servers import serving
-from support import AuthActions, create_item
+from harness.answers import said
+from harness.apps import AuthActions, create_item
+from harness.items import assert_item_rules
+from harness.sections import CONCURRENCY
+from harness.servers import serving
 
 pytestmark = [pytest.mark.steps(8, 8), pytest.mark.hardening]
 

@@ -17,7 +17,7 @@ from harness.report import POINTER
 from harness.sections import PAGES, TEMPLATES, WRAPS
 from harness.selection import copy_problem
 from harness.servers import run
-from harness.steps import ROOT, STEPS_DIR, exercise_copy
+from harness.steps import ROOT, STEPS_DIR, check_files, exercise_copy, step_number
 from learner_probe import outcome, start_of, steps
 
 INSTRUCTORS = ROOT / "docs" / "instructors.md"
@@ -187,6 +187,35 @@ def test_every_failure_a_learner_meets_says_what_and_where_to_read(step, tmp_pat
     assert f"`{shown}`" in " ".join(section[1].split()), (
         f"{INSTRUCTORS.name}, ### Step {step[:2]}, says what make progress shows at the start of"
         f" the step: `{shown}`"
+    )
+
+
+# The first thing to fix at the start of each step whose own checks include technique ones: what
+# make progress shows a learner who copied the step before (WORKSHOP.md, Progress at a glance;
+# docs/instructors.md). From step 06 on, the only technique check a start fails is the step
+# number (the probe's counts say so).
+FIRST_TO_FIX = {
+    "02_jsonify": "test_items_are_listed_newest_first_under_an_items_key",
+    "03_encoder": "test_encoder_writes_mongo_types",
+    "04_auth": "test_index_sends_visitors_to_login_with_next",
+    "05_methodview": "test_step_features_offer_editing",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("step", FIRST_TO_FIX)
+def test_the_first_to_fix_at_the_start_of_a_step_stays_the_same(step, tmp_path):
+    # A step's own technique failures come first in the report: its own check files, without
+    # the other steps', are enough to know the first to fix, in about a second.
+    files = [f"checks/{path.name}" for path in check_files(step_number(step))]
+    start = start_of(STEPS_DIR / step, tmp_path)
+    tally, why_not = progress.learner_run(start, *files, "-m", "not hardening and not browser")
+    assert tally is not None, why_not
+    first = tally["failures"][0]["name"] if tally["failures"] else None
+    assert first == FIRST_TO_FIX[step], (
+        f"the first to fix at the start of {step} is now {first}, not {FIRST_TO_FIX[step]}: a"
+        " check moved above another, or a new one fails first. If that is meant, say so in"
+        " FIRST_TO_FIX and in the guides' examples (WORKSHOP.md, docs/instructors.md)"
     )
 
 

@@ -123,6 +123,7 @@ REPOSITORY_CHECK_FILES = {
     "test_doctor.py",
     "test_workshop.py",
     "test_learner_mode.py",
+    "test_tools.py",
     "test_watch.py",
 }
 

@@ -9,15 +9,14 @@ tools/patches.py, which brings the exercises' patches up to date.
 """
 
 import os
-import re
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-# A step folder's name, NN_name, as the checks read it (checks/harness/steps.py).
-STEP_FOLDER = re.compile(r"(\d\d)_")
+# The checks' helpers, checks/harness/, as pytest finds them.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "checks"))
+from harness.steps import ROOT, step_number
 
 
 def unified_diff(old, new, name):
@@ -50,12 +49,11 @@ def git_apply(patch, folder):
 
 def later_copies(path):
     """The same file in each later step folder that holds one: steps/04_auth/encoder.py, ..."""
-    folder = path.parent
-    number = int(STEP_FOLDER.match(folder.name)[1])
+    number = step_number(path.parent)
     later = [
         other / path.name
-        for other in sorted(folder.parent.iterdir())
-        if STEP_FOLDER.match(other.name) and int(other.name[:2]) > number
+        for other in sorted(path.parent.parent.iterdir())
+        if (step_number(other) or 0) > number
     ]
     return [copy for copy in later if copy.is_file()]
 
@@ -78,7 +76,7 @@ def committed(path, revision):
 def main(file, revision="HEAD"):
     """Carry the file's change and say, for each later step, whether it took."""
     path = Path(file)
-    if not path.is_file() or not STEP_FOLDER.match(path.parent.name):
+    if not path.is_file() or step_number(path.parent) is None:
         print(f"{file} is not a file of a step folder (steps/03_encoder/encoder.py).")
         return 1
     results = carry(path, committed(path, revision))

@@ -14,7 +14,7 @@ RUN_PORT = $(or $(PORT),5000)
 SERVE_PORT = $(or $(PORT),8000)
 FRONTEND_SOURCES := $(shell find frontend/app frontend/vendor frontend/plugins -type f 2>/dev/null) frontend/brunch-config.js
 
-.PHONY: doctor setup run serve test lint format frontend diff progress grade watch bench screenshots clean mongo
+.PHONY: doctor setup run serve test lint format frontend diff progress grade watch bench screenshots clean mongo carry patches
 
 setup: $(VENV)/.installed frontend
 
@@ -130,16 +130,25 @@ diff:
 # Where a learner stands: make progress DIR=my_work/ (one folder per rebuilt step); a class:
 # make progress DIR=class/ (one folder per learner, each holding their step folders)
 progress: $(VENV)/.installed
-	@$(BIN)/python checks/progress.py $(or $(DIR),my_work)
+	@$(BIN)/python tools/progress.py $(or $(DIR),my_work)
 
 # A class's points as its GitHub Classroom workflow gives them, browser checks included:
 # make grade DIR=class/ (docs/autograding.md)
 grade: $(VENV)/.installed
-	@$(BIN)/python checks/grade.py $(or $(DIR),my_work)
+	@$(BIN)/python tools/grade.py $(or $(DIR),my_work)
 
 # One rebuilt step checked again at every save: make watch DIR=my_work/04_auth (Ctrl+C stops)
 watch: $(VENV)/.installed
-	@$(BIN)/python checks/watch.py $(or $(DIR),my_work)
+	@$(BIN)/python tools/watch.py $(or $(DIR),my_work)
+
+# For maintainers (checks/README.md): carry a change of one step's file into the later steps that
+# hold it (make carry FILE=steps/03_encoder/encoder.py), then write the exercises' patches again
+# for the steps as they are now (make patches).
+carry: $(VENV)/.installed
+	@$(BIN)/python tools/carry.py $(FILE)
+
+patches: $(VENV)/.installed
+	@$(BIN)/python tools/patches.py
 
 # A MongoDB server for the steps (SecantusDB) on 127.0.0.1:27017, its data kept in .mongo-data/.
 MONGO_PORT ?= 27017

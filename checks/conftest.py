@@ -5,7 +5,6 @@ A check says which steps it applies to with ``@pytest.mark.steps(first, last)``.
 """
 
 import os
-import re
 from pathlib import Path
 
 import mongomock
@@ -14,19 +13,35 @@ import pytest
 from flask import got_request_exception
 from werkzeug.routing import Rule
 
-from answers import (
+from harness.answers import (
     UNREACHABLE_URI,
     CheckedClient,
     redirect_target,
     remember_exception,
     step_code,
 )
-from exercise_patches import remove_exercise_copies
-from item_requests import arrange_item
-from learner_report import PLUGIN_NAME, LearnerTally, is_plain
-from mongo_servers import database_of_its_own, run_server
-from sections import ACCOUNTS, PASSWORDS, STEP02_MODULES, TEMPLATES
-from selection import (
+from harness.apps import (
+    FRONTEND_PUBLIC,
+    TEMPLATE_CODE,
+    USERNAME,
+    AuthActions,
+    checks_config,
+    compiled_once,
+    database,
+    from_step,
+    logins_expected,
+    opened_clients,
+    salts_of_cost_4,
+    step_module,
+    store_user,
+)
+from harness.items import arrange_item
+from harness.report import PLUGIN_NAME, LearnerTally, is_plain
+from harness.sections import ACCOUNTS, PASSWORDS, STEP02_MODULES, TEMPLATES
+from harness.selection import (
+    REAL_SERVER_LEFT_OUT,
+    SCREENSHOTS,
+    SUMMARY_KEY,
     carried_marks,
     copy_problem,
     has_checks,
@@ -38,29 +53,11 @@ from selection import (
     no_check_applies,
     pitfall_params,
     real_server_note,
-    step_folders,
+    remember_for_summary,
     step_range,
 )
-from support import (
-    FRONTEND_PUBLIC,
-    REAL_SERVER_LEFT_OUT,
-    SCREENSHOTS,
-    SUMMARY_KEY,
-    TEMPLATE_CODE,
-    USERNAME,
-    AuthActions,
-    checks_config,
-    compiled_once,
-    database,
-    from_step,
-    logins_expected,
-    opened_clients,
-    remember_for_summary,
-    salts_of_cost_4,
-    step_module,
-    step_number,
-    store_user,
-)
+from harness.servers import database_of_its_own, run_server
+from harness.steps import remove_exercise_copies, step_folders, step_number
 
 # --- Hooks -----------------------------------------------------------------------------------
 
@@ -126,6 +123,7 @@ REPOSITORY_CHECK_FILES = {
     "test_doctor.py",
     "test_workshop.py",
     "test_learner_mode.py",
+    "test_tools.py",
     "test_watch.py",
 }
 
@@ -135,10 +133,9 @@ def pytest_ignore_collect(collection_path, config):
     own = config.getoption("--step-dir")
     if not own:
         return None
-    later = re.fullmatch(r"test_(\d\d)_\w+\.py", collection_path.name)
+    later = step_number(collection_path.name.removeprefix("test_"))
     if not (
-        collection_path.name in REPOSITORY_CHECK_FILES
-        or (later and int(later[1]) > step_number(Path(own)))
+        collection_path.name in REPOSITORY_CHECK_FILES or (later and later > step_number(Path(own)))
     ):
         return None
     # A file named on the command line is read, to say why it does not apply (selection.py).
@@ -200,7 +197,7 @@ def pytest_collection_modifyitems(config, items):
     give each step check its group and step for JUnit XML."""
     own = config.getoption("--step-dir")
     if not own:
-        kept = set(filter(is_wanted, items))
+        kept = {item for item in items if is_wanted(item, has_real_server(config))}
     else:
         kept = set(learners_checks(config, Path(own), items))
     if not has_real_server(config):
@@ -240,7 +237,7 @@ def pytest_pyfunc_call(pyfuncitem):
         return (yield)
     # Imported here, not above: Playwright takes a fifth of a second to load, and only the
     # browser checks, whose file has loaded it already, need it.
-    from browser_support import PageError, browser_error_in_words, section_of_check
+    from harness.browser import PageError, browser_error_in_words, section_of_check
 
     try:
         return (yield)
@@ -260,7 +257,7 @@ def pytest_unconfigure(config):
 
 @pytest.fixture(autouse=True, scope="session")
 def url_builders_compiled_once():
-    """Every app of the run shares Werkzeug's compiled URL builders (support.compiled_once)."""
+    """Every app of the run shares Werkzeug's compiled URL builders (apps.compiled_once)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(Rule, "_compile_builder", compiled_once(Rule._compile_builder))
         yield

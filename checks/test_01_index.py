@@ -2,8 +2,9 @@
 
 import pytest
 
-from answers import expect_status, said
-from sections import (
+from harness.answers import expect_status, said
+from harness.apps import from_step
+from harness.sections import (
     STEP01_CONTRACT,
     STEP02_MODULES,
     STEP03_MODULES,
@@ -15,7 +16,7 @@ from sections import (
     TEMPLATE_LOADER,
     TEMPLATES,
 )
-from support import from_step, step_number
+from harness.steps import step_number
 
 pytestmark = pytest.mark.steps(1, 8)
 
@@ -43,6 +44,7 @@ def test_step_number_is_the_folders(step_dir):
     )
 
 
+@pytest.mark.pitfall("pitfall_no_template_loader")
 def test_index_renders_the_built_front_end_as_a_template(
     client, logged_in_user, step_dir, frontend_public
 ):

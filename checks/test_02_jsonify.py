@@ -8,7 +8,7 @@ import pytest
 from bson import ObjectId
 from flask import jsonify
 
-from answers import (
+from harness.answers import (
     UNREACHABLE_ADDRESS,
     assert_json_error,
     assert_tells_only_that_the_database_is_down,
@@ -16,7 +16,8 @@ from answers import (
     redirect_target,
     uri_parts_in,
 )
-from sections import (
+from harness.apps import from_step, store_item
+from harness.sections import (
     ERRORS,
     METHODVIEW,
     RAW_DOCUMENTS,
@@ -25,7 +26,7 @@ from sections import (
     THE_LIST,
     UNREACHABLE,
 )
-from support import from_step, step_number, store_item
+from harness.steps import step_number
 
 pytestmark = pytest.mark.steps(2, 8)
 
@@ -74,6 +75,7 @@ def test_embedded_database_starts_with_demo_items(make_app, auth_actions, step_d
         )
 
 
+@pytest.mark.pitfall("pitfall_raw_documents")
 @pytest.mark.steps(2, 2)
 def test_items_are_converted_field_by_field(client, db):
     store_item(db, "only")

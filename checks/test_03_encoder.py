@@ -7,9 +7,9 @@ import simplejson
 from bson import ObjectId
 from flask import jsonify
 
-from answers import describe_exception, json_body, listed_items, step_code
-from sections import ENCODER, ENCODER_PITFALLS
-from support import from_step, store_item
+from harness.answers import describe_exception, json_body, listed_items, step_code
+from harness.apps import from_step, store_item
+from harness.sections import ENCODER, ENCODER_PITFALLS
 
 pytestmark = pytest.mark.steps(3, 8)
 
@@ -42,6 +42,7 @@ def test_encoder_writes_mongo_types(step_dir, value, expected):
     )
 
 
+@pytest.mark.pitfall("pitfall_article_fallback")
 def test_encoder_refuses_unknown_types(step_dir):
     encoder_class = from_step(step_dir, "MongoDocumentEncoder")
     try:
@@ -83,6 +84,7 @@ def test_pitfall_the_articles_fallback_recurses_forever():
         simplejson.dumps({"value": {1}}, cls=ArticleEncoder)
 
 
+@pytest.mark.pitfall("pitfall_json_encoder_attribute")
 def test_flask_json_provider_encodes_mongo_types(app):
     document = {"_id": OBJECT_ID, "at": WHEN}
     expected = {"_id": str(OBJECT_ID), "at": WHEN_JSON}

@@ -6,16 +6,16 @@ from flask import Flask, redirect, request, session, url_for
 from markupsafe import escape
 from pymongo.errors import DuplicateKeyError
 
-from answers import assert_json_error, expect_status, json_body, redirect_target, said, step_code
-from sections import (
-    ACCOUNTS,
-    DECORATORS,
-    ONE_SPELLING,
-    PASSWORDS,
-    TELL_NOTHING,
-    WRAPS,
+from harness.answers import (
+    assert_json_error,
+    expect_status,
+    json_body,
+    redirect_target,
+    said,
+    step_code,
 )
-from support import PASSWORD, USERNAME, WRONG_PASSWORD, accounts, from_step
+from harness.apps import PASSWORD, USERNAME, WRONG_PASSWORD, accounts, from_step
+from harness.sections import ACCOUNTS, DECORATORS, ONE_SPELLING, PASSWORDS, TELL_NOTHING, WRAPS
 
 pytestmark = pytest.mark.steps(4, 8)
 
@@ -452,6 +452,7 @@ def test_pitfall_a_decorator_without_wraps_breaks_the_second_view():
             return "second"
 
 
+@pytest.mark.pitfall("pitfall_no_wraps")
 @pytest.mark.parametrize("decorator", ["login_required", "api_login_required"])
 def test_step_decorators_keep_the_view_name(step_dir, decorator):
     login_required = from_step(step_dir, decorator)

@@ -3,9 +3,9 @@
 import bcrypt
 import pytest
 
-from answers import step_code
-from sections import PASSWORDS
-from support import PASSWORD, WRONG_PASSWORD, from_step
+from harness.answers import step_code
+from harness.apps import PASSWORD, WRONG_PASSWORD, from_step
+from harness.sections import PASSWORDS
 
 pytestmark = pytest.mark.steps(4, 8)
 
@@ -67,6 +67,7 @@ def test_hash_password_makes_a_bcrypt_hash_of_the_given_cost(step_dir):
     assert again != password_hash, f"hash_password uses a fresh salt each time ({PASSWORDS})"
 
 
+@pytest.mark.pitfall("pitfall_bcrypt_72_bytes", case="73-bytes")
 @pytest.mark.parametrize(
     ("password", "matches"),
     [

@@ -2,12 +2,9 @@
 
 import pytest
 
-from answers import (
-    assert_tells_only_that_the_database_is_down,
-    said,
-)
-from sections import ACCOUNTS, COOKIES, PASSWORDS, UNREACHABLE
-from support import USERNAME, login_over_a_planted_session
+from harness.answers import assert_tells_only_that_the_database_is_down, said
+from harness.apps import USERNAME, login_over_a_planted_session
+from harness.sections import ACCOUNTS, COOKIES, PASSWORDS, UNREACHABLE
 
 pytestmark = pytest.mark.steps(4, 8)
 

@@ -8,7 +8,7 @@ from bson.errors import InvalidId
 from flask import Flask
 from flask.views import MethodView
 
-from answers import (
+from harness.answers import (
     assert_json_error,
     assert_tells_only_that_the_database_is_down,
     expect_status,
@@ -16,7 +16,8 @@ from answers import (
     listed_items,
     redirect_target,
 )
-from item_requests import (
+from harness.apps import create_item, from_step, store_item
+from harness.items import (
     BAD_IDS,
     COLLECTION,
     ITEM,
@@ -37,7 +38,7 @@ from item_requests import (
     refusal_status,
     stored,
 )
-from sections import (
+from harness.sections import (
     METHODVIEW,
     METHODVIEW_PITFALLS,
     PAGES,
@@ -45,7 +46,6 @@ from sections import (
     UNREACHABLE,
     VALIDATION,
 )
-from support import create_item, from_step, store_item
 
 pytestmark = pytest.mark.steps(5, 8)
 
@@ -64,6 +64,7 @@ def test_step_features_offer_editing(step_dir):
 # ---------------------------------------------------------------- login on every route
 
 
+@pytest.mark.pitfall("pitfall_no_decorators")
 @pytest.mark.parametrize("name", REST)
 def test_every_route_needs_a_login(client, auth, db, item, name):
     assert_login_needed(client, auth, db, item, name, METHODVIEW_PITFALLS)
@@ -339,6 +340,7 @@ def test_patch_changes_only_the_fields_sent(client, db, item, body, title, done)
     assert after["updated_at"] > LONG_AGO, f"the server moves updated_at ({METHODVIEW})"
 
 
+@pytest.mark.pitfall("pitfall_pymongo3_update_remove")
 def test_delete_answers_204_and_the_item_is_gone(client, db, item):
     response = client.delete(item_url(item["_id"]))
     expect_status(response, 204, "DELETE /api/items/<id>", METHODVIEW)
@@ -352,6 +354,7 @@ def test_delete_answers_204_and_the_item_is_gone(client, db, item):
 # ---------------------------------------------------------------- ids that find nothing
 
 
+@pytest.mark.pitfall("pitfall_raw_objectid", case="not-hex")
 @pytest.mark.parametrize("item_id", BAD_IDS)
 def test_ids_that_are_not_the_users_item_are_404(client, db, item, item_id):
     assert_not_found(client, db, REST_ITEM_REQUESTS, item_id, PITFALLS)

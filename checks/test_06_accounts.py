@@ -3,9 +3,9 @@
 import bcrypt
 import pytest
 
-from answers import redirect_target
-from sections import COMMAND_LINE
-from support import PASSWORD, USERNAME, WRONG_PASSWORD, accounts_and_logins
+from harness.answers import redirect_target
+from harness.apps import PASSWORD, USERNAME, WRONG_PASSWORD, accounts_and_logins
+from harness.sections import COMMAND_LINE
 
 pytestmark = [pytest.mark.steps(6, 8), pytest.mark.hardening]
 

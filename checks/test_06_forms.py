@@ -2,9 +2,9 @@
 
 import pytest
 
-from answers import expect_status
-from sections import STRICT_FORMS
-from support import PASSWORD, USERNAME, WRONG_PASSWORD, accounts_and_logins
+from harness.answers import expect_status
+from harness.apps import PASSWORD, USERNAME, WRONG_PASSWORD, accounts_and_logins
+from harness.sections import STRICT_FORMS
 
 pytestmark = [pytest.mark.steps(6, 8), pytest.mark.hardening]
 

@@ -7,9 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 import bcrypt
 import pytest
 
-from answers import expect_status, said
-from sections import PASSWORD_BUDGET
-from support import (
+from harness.answers import expect_status, said
+from harness.apps import (
     PASSWORD,
     USERNAME,
     WRONG_PASSWORD,
@@ -18,6 +17,7 @@ from support import (
     setting,
     store_user,
 )
+from harness.sections import PASSWORD_BUDGET
 
 pytestmark = [pytest.mark.steps(6, 8), pytest.mark.hardening]
 

@@ -4,15 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from answers import redirect_target
-from sections import LOGIN_LIFETIME, LOGOUT
-from support import (
-    PASSWORD,
-    USERNAME,
-    WRONG_PASSWORD,
-    login_over_a_planted_session,
-    setting,
-)
+from harness.answers import redirect_target
+from harness.apps import PASSWORD, USERNAME, WRONG_PASSWORD, login_over_a_planted_session, setting
+from harness.sections import LOGIN_LIFETIME, LOGOUT
 
 pytestmark = [pytest.mark.steps(6, 8), pytest.mark.hardening]
 
@@ -68,6 +62,7 @@ def test_register_stores_a_login_token_too(auth, db):
     assert login.get("username") == USERNAME, f"registering logs in with a token too ({LOGOUT})"
 
 
+@pytest.mark.pitfall("pitfall_expiry_left_to_ttl")
 def test_a_login_ends_when_its_lifetime_does(app, auth, db, user):
     lifetime = setting(app, "LOGIN_LIFETIME_SECONDS", LOGIN_LIFETIME)
     redirect_target(auth.login(), "POST /login", LOGIN_LIFETIME)
@@ -118,6 +113,7 @@ def test_logout_ends_only_this_login(app, auth, auth_actions, db, logged_in_user
     assert other_device.logged_in_as() == USERNAME, f"the other device stays logged in ({LOGOUT})"
 
 
+@pytest.mark.pitfall("pitfall_cookie_only_logout")
 def test_a_cookie_copied_before_logout_stops_working(app, auth, auth_actions, logged_in_user):
     name = app.config["SESSION_COOKIE_NAME"]
     cookie = auth.client.get_cookie(name)

@@ -9,9 +9,8 @@ import bcrypt
 import pymongo
 import pytest
 
-from answers import expect_status, redirect_target, step_code
-from sections import THROTTLE
-from support import (
+from harness.answers import expect_status, redirect_target, step_code
+from harness.apps import (
     PASSWORD,
     USERNAME,
     WRONG_PASSWORD,
@@ -20,6 +19,7 @@ from support import (
     setting,
     store_user,
 )
+from harness.sections import THROTTLE
 
 pytestmark = [pytest.mark.steps(6, 8), pytest.mark.hardening]
 

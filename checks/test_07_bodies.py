@@ -12,8 +12,16 @@ from bson import ObjectId
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from answers import assert_json_error, expect_status, said
-from item_requests import (
+from harness.answers import assert_json_error, expect_status, said
+from harness.apps import (
+    PASSWORD,
+    USERNAME,
+    WRONG_PASSWORD,
+    accounts_and_logins,
+    setting,
+    store_item,
+)
+from harness.items import (
     API_KEYS,
     COLLECTION,
     JSON,
@@ -28,16 +36,8 @@ from item_requests import (
     refusal_status,
     stored,
 )
-from sections import BODY_LIMIT, STRICT_BODIES
-from servers import STOP_TIMEOUT, serving
-from support import (
-    PASSWORD,
-    USERNAME,
-    WRONG_PASSWORD,
-    accounts_and_logins,
-    setting,
-    store_item,
-)
+from harness.sections import BODY_LIMIT, STRICT_BODIES
+from harness.servers import STOP_TIMEOUT, serving
 
 pytestmark = [pytest.mark.steps(7, 8), pytest.mark.hardening]
 

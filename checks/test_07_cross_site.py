@@ -2,10 +2,46 @@
 
 import pytest
 
-from answers import assert_json_error, expect_status, said
-from item_requests import OVERRIDES, REQUESTS, WRITES, items_in, send, stored
-from sections import CROSS_SITE, OVERRIDE
-from support import PASSWORD, USERNAME, accounts_and_logins, create_item, site_header_cases
+from harness.answers import assert_json_error, expect_status, said
+from harness.apps import PASSWORD, USERNAME, accounts_and_logins, create_item
+from harness.items import OVERRIDES, REQUESTS, WRITES, items_in, send, stored
+from harness.sections import CROSS_SITE, OVERRIDE
+
+# Where a browser says a form post or a fetch comes from, and whether that is the step's own
+# site (http://localhost in the test client): its Sec-Fetch-Site header ("none": the user typed
+# the address), and its Origin header.
+FETCH_SITES = {"same-origin": True, "none": True, "cross-site": False, "same-site": False}
+ORIGINS = {
+    "ours": ("http://localhost", True),
+    "other-site": ("https://evil.example", False),
+    "null": ("null", False),
+    "our-name-as-a-prefix": ("http://localhost.evil.example", False),
+    "other-port": ("http://localhost:8080", False),
+    "other-scheme": ("https://localhost", False),
+}
+# Each header alone, and both together: only the own site may change anything.
+SITE_HEADERS = {
+    **{f"fetch-{site}": ({"Sec-Fetch-Site": site}, own) for site, own in FETCH_SITES.items()},
+    **{f"origin-{name}": ({"Origin": origin}, own) for name, (origin, own) in ORIGINS.items()},
+    "fetch-and-origin-ours": (
+        {"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"},
+        True,
+    ),
+    "fetch-same-origin-but-origin-other-site": (
+        {"Sec-Fetch-Site": "same-origin", "Origin": "https://evil.example"},
+        False,
+    ),
+}
+
+
+def site_header_cases(own_site=None):
+    """SITE_HEADERS as parametrize cases (headers, own_site); own_site=False keeps other sites'."""
+    return [
+        pytest.param(headers, own, id=name)
+        for name, (headers, own) in SITE_HEADERS.items()
+        if own_site in (None, own)
+    ]
+
 
 pytestmark = [pytest.mark.steps(7, 8), pytest.mark.hardening]
 
@@ -18,6 +54,7 @@ FORMS = [
 ]
 
 
+@pytest.mark.pitfall("pitfall_origin_prefix", case="origin-our-name-as-a-prefix")
 @pytest.mark.parametrize(("headers", "own_site"), site_header_cases())
 def test_forms_work_from_the_own_site_only(client, auth, db, user, headers, own_site):
     for path, data, needs_a_login, adds_an_account in FORMS:

@@ -4,9 +4,9 @@ import re
 
 import pytest
 
-from answers import expect_status
-from sections import HEADERS
-from support import accounts_and_logins
+from harness.answers import expect_status
+from harness.apps import accounts_and_logins
+from harness.sections import HEADERS
 
 pytestmark = [pytest.mark.steps(7, 8), pytest.mark.hardening]
 

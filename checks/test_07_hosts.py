@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from answers import said
-from sections import OWN_HOSTS
-from support import PASSWORD, USERNAME, accounts_and_logins, database, setting
+from harness.answers import said
+from harness.apps import PASSWORD, USERNAME, accounts_and_logins, database, setting
+from harness.sections import OWN_HOSTS
 
 pytestmark = [pytest.mark.steps(7, 8), pytest.mark.hardening]
 

@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from answers import json_body
-from sections import ITEMS_PER_ACCOUNT
-from support import USERNAME, create_item, store_user
+from harness.answers import json_body
+from harness.apps import USERNAME, create_item, store_user
+from harness.sections import ITEMS_PER_ACCOUNT
 
 pytestmark = [pytest.mark.steps(7, 8), pytest.mark.hardening]
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from answers import assert_json_error, expect_status
-from item_requests import (
+from harness.answers import assert_json_error, expect_status
+from harness.items import (
     BAD_IDS,
     COLLECTION,
     ITEM,
@@ -17,7 +17,7 @@ from item_requests import (
     items_in,
     stored,
 )
-from sections import OVERRIDE
+from harness.sections import OVERRIDE
 
 pytestmark = [pytest.mark.steps(7, 8), pytest.mark.hardening]
 

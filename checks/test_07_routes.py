@@ -2,9 +2,9 @@
 
 import pytest
 
-from answers import expect_status, said
-from sections import ROUTES
-from support import USERNAME, accounts_and_logins
+from harness.answers import expect_status, said
+from harness.apps import USERNAME, accounts_and_logins
+from harness.sections import ROUTES
 
 pytestmark = [pytest.mark.steps(7, 8), pytest.mark.hardening]
 

@@ -14,11 +14,11 @@ from datetime import timedelta
 
 import pytest
 
-from answers import said
-from item_requests import LONG_AGO, assert_item_rules
-from sections import CONCURRENCY
-from servers import serving
-from support import AuthActions, database, store_item
+from harness.answers import said
+from harness.apps import AuthActions, database, store_item
+from harness.items import LONG_AGO, assert_item_rules
+from harness.sections import CONCURRENCY
+from harness.servers import serving
 
 pytestmark = [pytest.mark.steps(8, 8), pytest.mark.hardening]
 

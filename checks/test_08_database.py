@@ -4,9 +4,9 @@ import pymongo
 import pytest
 from pymongo.errors import ExecutionTimeout, NetworkTimeout, ServerSelectionTimeoutError
 
-from answers import UNREACHABLE_URI, assert_json_error, expect_status, said, step_code
-from sections import HUNG_DATABASE
-from support import database
+from harness.answers import UNREACHABLE_URI, assert_json_error, expect_status, said, step_code
+from harness.apps import database
+from harness.sections import HUNG_DATABASE
 
 pytestmark = [pytest.mark.steps(8, 8), pytest.mark.hardening]
 

@@ -2,14 +2,9 @@
 
 import pytest
 
-from answers import said
-from sections import PROXIES
-from support import (
-    PASSWORD,
-    USERNAME,
-    accounts_and_logins,
-    database,
-)
+from harness.answers import said
+from harness.apps import PASSWORD, USERNAME, accounts_and_logins, database
+from harness.sections import PROXIES
 
 pytestmark = [pytest.mark.steps(8, 8), pytest.mark.hardening]
 
@@ -29,6 +24,7 @@ def from_client(address):
     return {"X-Forwarded-For": address}
 
 
+@pytest.mark.pitfall("pitfall_proxy_headers_always_trusted", case="no-proxy")
 @pytest.mark.parametrize("proxies", [1, 0], ids=["trusted-proxy", "no-proxy"])
 def test_a_form_through_a_tls_proxy_works_only_with_the_proxy_trusted(make_app, proxies):
     # The site's name is one the app answers to (TRUSTED_HOSTS, which step 07 sets): a proxy

@@ -24,10 +24,16 @@ from urllib.parse import urlencode
 import pymongo
 import pytest
 
-from mongo_servers import real_server_only, secantus_process
-from sections import HUNG_DATABASE, OWN_HOSTS, PASSWORD_BUDGET, SERVE_RECIPE
-from servers import STOP_TIMEOUT, make_serve, signal_group
-from support import FRONTEND_PUBLIC, PASSWORD, ROOT, WRONG_PASSWORD
+from harness.apps import FRONTEND_PUBLIC, PASSWORD, WRONG_PASSWORD
+from harness.sections import HUNG_DATABASE, OWN_HOSTS, PASSWORD_BUDGET, SERVE_RECIPE
+from harness.servers import (
+    STOP_TIMEOUT,
+    make_serve,
+    real_server_only,
+    secantus_process,
+    signal_group,
+)
+from harness.steps import ROOT
 
 pytestmark = [pytest.mark.steps(8, 8), pytest.mark.hardening]
 

@@ -4,9 +4,9 @@ import logging
 
 import pytest
 
-from answers import UNREACHABLE_URI, step_code
-from sections import OWN_HOSTS, PROXIES, REFUSE_TO_START, SETTINGS
-from support import assert_refuses_to_start, refused_start, salts_of_cost_4, setting
+from harness.answers import UNREACHABLE_URI, step_code
+from harness.apps import opened_clients, salts_of_cost_4, setting
+from harness.sections import OWN_HOSTS, PROXIES, REFUSE_TO_START, SETTINGS
 
 pytestmark = [pytest.mark.steps(8, 8), pytest.mark.hardening]
 
@@ -185,4 +185,51 @@ def test_a_trusted_proxies_that_is_not_a_count_refuses_to_start(
     why = f"with TRUSTED_PROXIES={value}, even under `flask run`"
     assert_refuses_to_start(
         step_app_module, capsys, why, ["TRUSTED_PROXIES"], SETTINGS, production=False
+    )
+
+
+# --- A server that refuses to start ---------------------------------------------------------
+
+
+def refused_start(step_app_module, capsys, section, production=True):
+    """Call create_app() as a production server does (or as `flask run` does, production=False);
+    return its exit status and the lines it printed."""
+    status = None
+    # An app that starts when it should refuse looks for MONGO_URI's server, which these checks
+    # point nowhere: it gives up after 10 ms, not the step's MONGO_TIMEOUT_MS. Without MONGO_URI
+    # it hashes the demo password at bcrypt's cheapest cost, not its default 12 (0.2 s).
+    call = "create_app(production=True)" if production else "create_app()"
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        step_code(call, section),
+    ):
+        opened = opened_clients(
+            patch, serverSelectionTimeoutMS=10, connectTimeoutMS=10, timeoutMS=10
+        )
+        salts_of_cost_4(patch)
+        try:
+            if production:
+                step_app_module.create_app(production=True)
+            else:
+                step_app_module.create_app()
+        except SystemExit as stopped:
+            status = stopped.code
+        finally:
+            for client in opened:
+                client.close()
+    return status, capsys.readouterr().err.splitlines()
+
+
+def assert_refuses_to_start(step_app_module, capsys, why, words, section, production=True):
+    """create_app() stops with a non-zero status and one line holding all the words."""
+    status, lines = refused_start(step_app_module, capsys, section, production)
+    call = "create_app(production=True)" if production else "create_app()"
+    assert status not in (None, 0), (
+        f"{why}, {call} stops the server (SystemExit) with a non-zero status; it"
+        f" {'returned an app' if status is None else f'stopped with {status}'} ({section})"
+    )
+    assert len(lines) == 1, f"{why}, it says why in one line, not {lines} ({section})"
+    assert all(word in lines[0] for word in words), (
+        f"{why}, the line says what is wrong and how to set it right, with {words}:"
+        f" {lines[0]!r} ({section})"
     )

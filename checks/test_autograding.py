@@ -9,10 +9,10 @@ import sys
 import xml.etree.ElementTree as ElementTree
 
 import pytest
-from grade import WORKFLOW, graders, points_table, workflow_steps
 
-from servers import run
-from support import ROOT, STEPS_DIR, step_number
+from grade import WORKFLOW, graders, points_table, workflow_steps
+from harness.servers import run
+from harness.steps import ROOT, STEPS_DIR, step_number
 
 RECIPE = ROOT / "docs" / "autograding.md"
 # What each grader runs, for one step folder and one group: learner mode, its exit status the
@@ -146,7 +146,7 @@ def test_make_grade_gives_a_class_the_workflows_points(tmp_path):
     # ana rebuilt step 01, and copied it as 02 without changing it yet.
     shutil.copytree(STEPS_DIR / "01_index", tmp_path / "ana" / "01_index")
     shutil.copytree(STEPS_DIR / "01_index", tmp_path / "ana" / "02_jsonify")
-    result = run([sys.executable, "checks/grade.py", "--json", str(tmp_path)], cwd=ROOT)
+    result = run([sys.executable, "tools/grade.py", "--json", str(tmp_path)], cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
     (ana,) = json.loads(result.stdout)["learners"]
     table = points_table()

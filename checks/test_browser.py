@@ -14,8 +14,9 @@ import pytest
 from bson import ObjectId
 from flask import request
 
-import browser_support
-from browser_support import (
+import harness.browser
+from harness.apps import PASSWORD, USERNAME, checks_config, from_step, step_module, store_item
+from harness.browser import (
     ALREADY_DRAWN_MS,
     CONTEXT_OPTIONS,
     FAILED_LOAD,
@@ -50,8 +51,8 @@ from browser_support import (
     submit_account_form,
     title_error,
 )
-from learner_report import is_plain
-from sections import (
+from harness.report import is_plain
+from harness.sections import (
     ACCOUNTS,
     CONVERSATION,
     DECORATORS,
@@ -67,18 +68,9 @@ from sections import (
     THE_LIST,
     VALIDATION,
 )
-from servers import serving
-from support import (
-    PASSWORD,
-    SCREENSHOTS,
-    STEPS_DIR,
-    USERNAME,
-    checks_config,
-    from_step,
-    remember_for_summary,
-    step_module,
-    store_item,
-)
+from harness.selection import SCREENSHOTS, remember_for_summary
+from harness.servers import serving
+from harness.steps import STEPS_DIR
 
 pytestmark = pytest.mark.browser
 
@@ -243,7 +235,7 @@ def test_chrome_in_macos_applications_is_found(monkeypatch, tmp_path):
     chrome.touch(mode=0o755)
     monkeypatch.delenv("CHROMIUM", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
-    monkeypatch.setattr(browser_support, "APPLICATIONS", [str(chrome)])
+    monkeypatch.setattr(harness.browser, "APPLICATIONS", [str(chrome)])
     assert find_chromium() == str(chrome), (
         "on macOS, Chrome is in /Applications, not on PATH: the checks find it there"
     )

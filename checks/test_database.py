@@ -17,9 +17,9 @@ import pymongo
 import pytest
 from pymongo.errors import ServerSelectionTimeoutError
 
-from answers import UNREACHABLE_ADDRESS, expect_status, said, step_code, uri_parts_in
-from mongo_servers import answers, real_server_only, secantus_server
-from sections import (
+from harness.answers import UNREACHABLE_ADDRESS, expect_status, said, step_code, uri_parts_in
+from harness.apps import PASSWORD, checks_config, database, from_step
+from harness.sections import (
     ACCOUNTS,
     COMMAND_LINE,
     LATE_INDEXES,
@@ -29,8 +29,16 @@ from sections import (
     STEP02_MODULES,
     UNREACHABLE,
 )
-from servers import MAKE_SERVE, free_port, run, started
-from support import PASSWORD, ROOT, checks_config, database, from_step
+from harness.servers import (
+    MAKE_SERVE,
+    answers,
+    free_port,
+    real_server_only,
+    run,
+    secantus_server,
+    started,
+)
+from harness.steps import ROOT
 
 pytestmark = [pytest.mark.steps(2, 8), pytest.mark.hardening]
 

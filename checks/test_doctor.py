@@ -15,8 +15,8 @@ import sys
 
 import pytest
 
-from servers import RUN_TIMEOUT, free_port
-from support import ROOT
+from harness.servers import RUN_TIMEOUT, free_port
+from harness.steps import ROOT
 
 DOCTOR = ROOT / "tools" / "doctor.py"
 # What each stand-in prints, on a machine that has everything. The Python stand-in answers
@@ -290,7 +290,7 @@ def test_windows_is_pointed_to_wsl(doctor, monkeypatch, capsys):
 # --- What keeps doctor true ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["tools/doctor.py", "checks/browser_paths.py"])
+@pytest.mark.parametrize("path", ["tools/doctor.py", "checks/harness/browser_paths.py"])
 def test_doctor_runs_on_an_old_python(path):
     # macOS's python3 is 3.9: doctor must run on it to say that it is too old.
     source = (ROOT / path).read_text()

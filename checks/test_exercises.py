@@ -1,8 +1,8 @@
 """The exercises of WORKSHOP.md: every reference solution under exercises/ is proved by checks."""
 
-# Two kinds of patch (see exercise_patches.py): a pitfall patch brings one of the article's
-# pitfalls back, and the check PITFALLS names must fail on the patched copy (conftest runs it);
-# an extension's reference solution makes the exercise's own checks below pass.
+# Two kinds of patch (see harness/steps.py): a pitfall patch brings one of the article's
+# pitfalls back, and the check marked with its name must fail on the patched copy (conftest
+# runs it); an extension's reference solution makes the exercise's own checks below pass.
 #
 # Learner mode: `pytest checks/test_exercises.py --step-dir my_work/05_done_filter` runs the
 # exercise checks of that step against your folder instead; the folder's name says which.
@@ -17,7 +17,7 @@ import simplejson
 from bson import Decimal128, ObjectId
 from pymongo.errors import ServerSelectionTimeoutError
 
-from answers import (
+from harness.answers import (
     assert_json_error,
     assert_tells_only_that_the_database_is_down,
     expect_status,
@@ -26,9 +26,9 @@ from answers import (
     redirect_target,
     said,
 )
-from exercise_patches import EXERCISES_DIR, EXTENSIONS, PITFALLS, exercise_copy
-from item_requests import ITEM_BODY_LIMIT
-from sections import (
+from harness.apps import USERNAME, database, from_step, step_module, store_item
+from harness.items import ITEM_BODY_LIMIT
+from harness.sections import (
     ACTIVE_LOGINS_EXERCISE,
     COUNT_EXERCISE,
     DONE_FILTER_EXERCISE,
@@ -37,7 +37,7 @@ from sections import (
     LOGOUT_EVERYWHERE_EXERCISE,
     MORE_TYPES_EXERCISE,
 )
-from support import USERNAME, database, from_step, step_module, store_item
+from harness.steps import EXERCISES_DIR, EXTENSIONS, declared_pitfalls, exercise_copy
 
 
 @pytest.fixture
@@ -62,15 +62,20 @@ def test_every_patch_is_an_exercise_or_a_pitfall():
         str(path.relative_to(EXERCISES_DIR).with_suffix(""))
         for path in EXERCISES_DIR.glob("*/*.patch")
     }
-    known = set(PITFALLS) | {f"{step}/{name}" for step, name in EXTENSIONS.items()}
-    assert patches == known, "each patch needs its entry in EXTENSIONS or PITFALLS"
+    known = set(declared_pitfalls()) | {f"{step}/{name}" for step, name in EXTENSIONS.items()}
+    assert patches == known, "each patch needs its entry in EXTENSIONS or a pitfall marker"
 
 
 def test_every_pitfall_names_a_check_that_exists():
-    for patch, check in PITFALLS.items():
-        file_name, name = check.split("[")[0].split("::")
-        module = importlib.import_module(file_name.removesuffix(".py"))
-        assert hasattr(module, name), f"{patch}: no check {check}"
+    # A case that no case of the check has would leave its pitfall unproven, silently.
+    for patch, (check, case) in declared_pitfalls().items():
+        file_name, name = check.split("::")
+        marks = getattr(importlib.import_module(file_name.removesuffix(".py")), name).pytestmark
+        cases = set()
+        for mark in (mark for mark in marks if mark.name == "parametrize"):
+            cases |= {param.id for param in mark.args[1] if hasattr(param, "id")}
+            cases |= set(mark.kwargs.get("ids") or [])
+        assert not case or case in cases, f"{patch}: {check} has no case {case}"
 
 
 # --- 02: a count next to the items (exercises/02_jsonify/count.patch) ---------------------------

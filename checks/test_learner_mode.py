@@ -10,15 +10,15 @@ import pytest
 from flask import Flask
 
 import progress
-from answers import CheckedClient, expect_status, said
-from exercise_patches import exercise_copy
-from item_requests import COLLECTION
+from harness.answers import CheckedClient, expect_status, said
+from harness.apps import step_module
+from harness.items import COLLECTION
+from harness.report import POINTER
+from harness.sections import PAGES, TEMPLATES, WRAPS
+from harness.selection import copy_problem
+from harness.servers import run
+from harness.steps import ROOT, STEPS_DIR, check_files, exercise_copy, step_number
 from learner_probe import outcome, start_of, steps
-from learner_report import POINTER
-from sections import PAGES, TEMPLATES, WRAPS
-from selection import copy_problem
-from servers import run
-from support import ROOT, STEPS_DIR, step_module
 
 INSTRUCTORS = ROOT / "docs" / "instructors.md"
 REPORT = r"{folder} +{status} +technique (\d+)/(\d+) · hardening (\d+)/(\d+)"
@@ -29,7 +29,7 @@ def test_progress_shows_each_rebuilt_step_and_what_to_fix_first(tmp_path):
     # A learner who rebuilt step 01, and copied step 02 as 03 but has not written the encoder.
     shutil.copytree(ROOT / "steps" / "01_index", tmp_path / "01_index")
     shutil.copytree(ROOT / "steps" / "02_jsonify", tmp_path / "03_encoder")
-    result = run([sys.executable, "checks/progress.py", str(tmp_path)], cwd=ROOT)
+    result = run([sys.executable, "tools/progress.py", str(tmp_path)], cwd=ROOT)
     lines = result.stdout.splitlines()
     assert result.returncode == 0, "a report is not an error:\n" + result.stdout + result.stderr
     done = re.fullmatch(REPORT.format(folder="01_index", status="done"), lines[0])
@@ -137,7 +137,7 @@ def test_progress_shows_a_class_one_line_per_learner(tmp_path):
     (tmp_path / "notes").mkdir()
     # What is checked is the class's layout and its report, the same on any database: mongomock.
     environment = {name: value for name, value in os.environ.items() if name != "CHECKS_MONGO_URI"}
-    result = run([sys.executable, "checks/progress.py", str(tmp_path)], cwd=ROOT, env=environment)
+    result = run([sys.executable, "tools/progress.py", str(tmp_path)], cwd=ROOT, env=environment)
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     learner_lines = [line for line in lines if not line.startswith((" ", "Learners"))]
@@ -153,7 +153,7 @@ def test_progress_shows_a_class_one_line_per_learner(tmp_path):
         "Learners on each step: 02_jsonify 1 · 03_encoder 1 · no step in progress 1"
     ), lines
     as_json = run(
-        [sys.executable, "checks/progress.py", "--json", str(tmp_path)], cwd=ROOT, env=environment
+        [sys.executable, "tools/progress.py", "--json", str(tmp_path)], cwd=ROOT, env=environment
     )
     summary = {
         learner["name"]: (learner["done"], learner["unfinished"], learner["on"])
@@ -177,7 +177,7 @@ def test_every_failure_a_learner_meets_says_what_and_where_to_read(step, tmp_pat
     _plain, bare, failed, counts = outcome(name, start_of(STEPS_DIR / step, tmp_path), [], "")
     assert [
         f"{failure['nodeid']}: {failure['error']}: {failure['message']}" for failure in bare
-    ] == [], f"{name}: failures without words or without a pointer (learner_probe.py -v)"
+    ] == [], f"{name}: failures without words or without a pointer (tools/learner_probe.py -v)"
     assert failed, f"{name}: a copy of the step before fails this step's checks"
     # The instructor's guide says what a learner's start of each step shows.
     shown = " · ".join(f"{group} {passed}/{total}" for group, (passed, total) in counts.items())
@@ -187,6 +187,35 @@ def test_every_failure_a_learner_meets_says_what_and_where_to_read(step, tmp_pat
     assert f"`{shown}`" in " ".join(section[1].split()), (
         f"{INSTRUCTORS.name}, ### Step {step[:2]}, says what make progress shows at the start of"
         f" the step: `{shown}`"
+    )
+
+
+# The first thing to fix at the start of each step whose own checks include technique ones: what
+# make progress shows a learner who copied the step before (WORKSHOP.md, Progress at a glance;
+# docs/instructors.md). From step 06 on, the only technique check a start fails is the step
+# number (the probe's counts say so).
+FIRST_TO_FIX = {
+    "02_jsonify": "test_items_are_listed_newest_first_under_an_items_key",
+    "03_encoder": "test_encoder_writes_mongo_types",
+    "04_auth": "test_index_sends_visitors_to_login_with_next",
+    "05_methodview": "test_step_features_offer_editing",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("step", FIRST_TO_FIX)
+def test_the_first_to_fix_at_the_start_of_a_step_stays_the_same(step, tmp_path):
+    # A step's own technique failures come first in the report: its own check files, without
+    # the other steps', are enough to know the first to fix, in about a second.
+    files = [f"checks/{path.name}" for path in check_files(step_number(step))]
+    start = start_of(STEPS_DIR / step, tmp_path)
+    tally, why_not = progress.learner_run(start, *files, "-m", "not hardening and not browser")
+    assert tally is not None, why_not
+    first = tally["failures"][0]["name"] if tally["failures"] else None
+    assert first == FIRST_TO_FIX[step], (
+        f"the first to fix at the start of {step} is now {first}, not {FIRST_TO_FIX[step]}: a"
+        " check moved above another, or a new one fails first. If that is meant, say so in"
+        " FIRST_TO_FIX and in the guides' examples (WORKSHOP.md, docs/instructors.md)"
     )
 
 

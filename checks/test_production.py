@@ -10,10 +10,10 @@ from urllib.parse import urlencode
 
 import pytest
 
-from mongo_servers import real_server_only
-from sections import PRODUCTION, REFUSE_TO_START, SERVE_RECIPE, THROTTLE
-from servers import MAKE_SERVE, STOP_TIMEOUT, make_serve, run
-from support import PASSWORD, ROOT, USERNAME
+from harness.apps import PASSWORD, USERNAME
+from harness.sections import PRODUCTION, REFUSE_TO_START, SERVE_RECIPE, THROTTLE
+from harness.servers import MAKE_SERVE, STOP_TIMEOUT, make_serve, real_server_only, run
+from harness.steps import ROOT
 
 pytestmark = [pytest.mark.steps(8, 8), pytest.mark.hardening]
 

@@ -4,8 +4,8 @@ import shutil
 
 import pytest
 
-from servers import STOP_TIMEOUT, started
-from support import ROOT
+from harness.servers import STOP_TIMEOUT, started
+from harness.steps import ROOT
 from watch import main
 
 # Seconds to wait for the report a save brings: a few on a quiet machine (bench/checks_time.py

@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 # The browser checks' own rule for finding Chromium, not a copy of it.
 sys.path.insert(0, str(ROOT / "checks"))
-from browser_paths import locate_chromium  # noqa: E402
+from harness.browser_paths import locate_chromium  # noqa: E402
 
 PYTHON_NEEDED = (3, 11)
 NODE_NEEDED = 18

@@ -18,25 +18,20 @@ from flask.testing import FlaskClient
 from pymongo.errors import ConnectionFailure
 from werkzeug.routing import BuildError
 
-from sections import (
-    BODY_LIMIT,
-    CROSS_SITE,
-    ENCODER,
+from harness.sections import (
     ENCODER_PITFALLS,
     ERRORS,
-    HEADERS,
     METHODVIEW,
     METHODVIEW_PITFALLS,
-    PASSWORDS,
+    MODULE_SECTIONS,
     RAW_DOCUMENTS,
     STEP02_MODULES,
     STEP04_MODULES,
     THE_LIST,
-    THROTTLE,
     UNREACHABLE,
-    VALIDATION,
     WRAPS,
 )
+from harness.steps import step_number
 
 # A run of characters without a space longer than this is shortened in a message (a URL with a
 # 5,000-digit number, a 10,000-character id): its first SHOWN_START characters, then its length.
@@ -46,8 +41,6 @@ SHOWN_START = 60
 SHOWN_BODY = 160
 # Where a request's environ keeps what the step's code raised, for said() to name it.
 RAISED_KEY = "checks.raised"
-# A step folder's name, NN_name: the frames of a traceback that are the step's own code.
-STEP_FOLDER = re.compile(r"\d\d_")
 
 # --- What the step's own code raised -------------------------------------------------------------
 
@@ -78,19 +71,6 @@ KNOWN_MISTAKES = [
 ]
 
 
-# A step's module that a section of its own teaches: an exception raised in it points there
-# too, next to the failing check's own section, which may be about something else entirely.
-SECTION_OF_MODULE = {
-    "encoder.py": ENCODER,
-    "passwords.py": PASSWORDS,
-    "throttle.py": THROTTLE,
-    "cross_site.py": CROSS_SITE,
-    "bodies.py": BODY_LIMIT,
-    "headers.py": HEADERS,
-    "validation.py": VALIDATION,
-}
-
-
 # Where WORKSHOP.md says that a step's modules import each other relatively (from . import db):
 # step 02 for its modules, step 04 for the two it adds.
 RELATIVE_IMPORTS = {"auth": STEP04_MODULES, "passwords": STEP04_MODULES}
@@ -101,7 +81,7 @@ def step_frames(error):
     return [
         frame
         for frame in traceback.extract_tb(error.__traceback__)
-        if STEP_FOLDER.match(Path(frame.filename).parent.name)
+        if step_number(Path(frame.filename).parent) is not None
     ]
 
 
@@ -142,8 +122,10 @@ def describe_exception(error, section=None):
             f" modules import it relatively, from . import {sibling} or from .{sibling} import"
             f" ..., not import {sibling}"
         )
+    # A step's module that a section of its own teaches: the exception points there too, next
+    # to the failing check's own section, which may be about something else entirely.
     module = where.split(",")[0]
-    taught_in = SECTION_OF_MODULE.get(module)
+    taught_in = MODULE_SECTIONS.get(module.removesuffix(".py"))
     taught = f" ({module} is taught in {taught_in})" if taught_in not in {None, section} else ""
     return (
         type(error).__name__

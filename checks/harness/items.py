@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import pytest
 from bson import ObjectId
 
-from answers import assert_json_error, expect_status, redirect_target
-from sections import METHODVIEW, STEP05_MODULES
-from support import store_item
+from harness.answers import assert_json_error, expect_status, redirect_target
+from harness.apps import store_item
+from harness.sections import METHODVIEW, STEP05_MODULES
 
 COLLECTION = "/api/items/"
 # A valid ObjectId that no item ever gets, and the _id of the item another user owns.

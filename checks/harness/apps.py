@@ -1,7 +1,7 @@
-"""What the checks share, and the benchmarks too: a step loaded by path, its app, a login, items.
+"""A step's code and app as the checks load and build them, with an account and items in it.
 
-No fixtures and no pytest hooks here (those are in conftest.py): bench/ imports this module.
-What a failure says about a response or an exception is in answers.py.
+No fixtures and no pytest hooks here (those are in conftest.py). What a failure says about a
+response or an exception is in answers.py.
 """
 
 import importlib
@@ -16,21 +16,17 @@ import jinja2
 import pymongo
 import pytest
 
-from answers import expect_status, json_body, redirect_target, step_code
-from sections import (
+from harness.answers import expect_status, json_body, redirect_target, step_code
+from harness.sections import (
     ACCOUNTS,
     COOKIES,
     DECORATORS,
-    ENCODER,
     METHODVIEW,
-    PASSWORDS,
-    STEP02_MODULES,
+    MODULE_SECTIONS,
     TEMPLATES,
-    THROTTLE,
 )
+from harness.steps import ROOT, step_number
 
-ROOT = Path(__file__).resolve().parents[1]
-STEPS_DIR = ROOT / "steps"
 FRONTEND_PUBLIC = ROOT / "frontend" / "public"
 
 # The learner's account in every check that needs one.
@@ -55,98 +51,13 @@ STEP_NAMES = {
     "throttle": ["LoginThrottle"],
     "api": ["ItemsAPI"],
 }
-# Where WORKSHOP.md introduces each module, and the names a later step adds to one.
-MODULE_SECTIONS = {
-    "app": TEMPLATES,
-    "demo": STEP02_MODULES,
-    "encoder": ENCODER,
-    "passwords": PASSWORDS,
-    "auth": DECORATORS,
-    "throttle": THROTTLE,
-    "api": METHODVIEW,
-}
 NAME_SECTIONS = {"DEMO_USERNAME": ACCOUNTS, "DEMO_PASSWORD": ACCOUNTS}
-# The settings the checks set or read, and the first step whose own create_app has each: a
-# step's contract box in WORKSHOP.md names them from that step on.
-CONFIG_KEYS = {
-    "FRONTEND_PUBLIC": 1,
-    "MONGO_URI": 2,
-    "MONGO_DBNAME": 2,
-    "MONGO_TIMEOUT_MS": 2,
-    "MONGO_CLIENT": 2,
-    "BCRYPT_ROUNDS": 4,
-    "SECRET_KEY": 4,
-    "SESSION_COOKIE_HTTPONLY": 4,
-    "SESSION_COOKIE_SAMESITE": 4,
-    "LOGIN_MAX_FAILURES": 6,
-    "LOGIN_WINDOW_SECONDS": 6,
-    "LOGIN_LIFETIME_SECONDS": 6,
-    "PASSWORD_TRIES_PER_ADDRESS": 6,
-    "PASSWORD_TRIES_WINDOW_SECONDS": 6,
-    "PASSWORD_POSTS_AT_ONCE": 6,
-    "MAX_CONTENT_LENGTH": 7,
-    "TRUSTED_HOSTS": 7,
-    "SESSION_COOKIE_SECURE": 8,
-    "TRUSTED_PROXIES": 8,
-}
-# Flask's own settings, which the checks set for themselves or read as Flask keeps them.
-FLASK_SETTINGS = {"TESTING", "PROPAGATE_EXCEPTIONS", "SESSION_COOKIE_NAME"}
-# What the checks reach inside a step's app that no HTTP request, setting or command shows, and
-# the first step that has it. Each is named in the step's contract box.
-INTERNALS = {'app.extensions["login_throttle"].clock': 6}
 # Accounts and logins come with step 04.
 FIRST_STEP_WITH_LOGINS = 4
 
-# Where a browser says a form post or a fetch comes from, and whether that is the step's own
-# site (http://localhost in the test client): its Sec-Fetch-Site header ("none": the user typed
-# the address), and its Origin header.
-FETCH_SITES = {"same-origin": True, "none": True, "cross-site": False, "same-site": False}
-ORIGINS = {
-    "ours": ("http://localhost", True),
-    "other-site": ("https://evil.example", False),
-    "null": ("null", False),
-    "our-name-as-a-prefix": ("http://localhost.evil.example", False),
-    "other-port": ("http://localhost:8080", False),
-    "other-scheme": ("https://localhost", False),
-}
-# Each header alone, and both together: only the own site may change anything.
-SITE_HEADERS = {
-    **{f"fetch-{site}": ({"Sec-Fetch-Site": site}, own) for site, own in FETCH_SITES.items()},
-    **{f"origin-{name}": ({"Origin": origin}, own) for name, (origin, own) in ORIGINS.items()},
-    "fetch-and-origin-ours": (
-        {"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"},
-        True,
-    ),
-    "fetch-same-origin-but-origin-other-site": (
-        {"Sec-Fetch-Site": "same-origin", "Origin": "https://evil.example"},
-        False,
-    ),
-}
-
-# What the run's last lines name: the screenshots' folders, the checks left out for want of a
-# real server. pytest-xdist's workers send theirs to the main process (conftest.py).
-SUMMARY_KEY = pytest.StashKey[dict]()
-SCREENSHOTS = "screenshots"
-REAL_SERVER_LEFT_OUT = "real_server_left_out"
-
 _loaded_steps = {}
 
-
-def remember_for_summary(config, name, values):
-    """Keep names for the run's last lines; in a pytest-xdist worker, for the main process too."""
-    kept = config.stash.setdefault(SUMMARY_KEY, {})
-    kept[name] = sorted({*kept.get(name, []), *values})
-    if hasattr(config, "workeroutput"):
-        config.workeroutput[name] = kept[name]
-
-
 # --- A step folder, loaded by path ---------------------------------------------------------------
-
-
-def step_number(folder):
-    """Return the step number a folder name starts with (03_encoder -> 3), or None."""
-    match = re.match(r"(\d\d)_", Path(folder).name)
-    return int(match.group(1)) if match else None
 
 
 def load_step(step_dir):
@@ -198,7 +109,7 @@ def from_step(step_dir, name):
     (module,) = [module for module, names in STEP_NAMES.items() if name in names]
     found = getattr(step_module(step_dir, module), name, None)
     if found is None:
-        section = NAME_SECTIONS.get(name, MODULE_SECTIONS[module])
+        section = NAME_SECTIONS.get(name, MODULE_SECTIONS.get(module, TEMPLATES))
         pytest.fail(
             f"{Path(step_dir).name}/{module}.py defines no {name}, which this step needs"
             f" ({section})",
@@ -296,35 +207,6 @@ def store_user(db, username=USERNAME, password=PASSWORD, rounds=4):
     return db.users.find_one({"username": username})
 
 
-def refused_start(step_app_module, capsys, section, production=True):
-    """Call create_app() as a production server does (or as `flask run` does, production=False);
-    return its exit status and the lines it printed."""
-    status = None
-    # An app that starts when it should refuse looks for MONGO_URI's server, which these checks
-    # point nowhere: it gives up after 10 ms, not the step's MONGO_TIMEOUT_MS. Without MONGO_URI
-    # it hashes the demo password at bcrypt's cheapest cost, not its default 12 (0.2 s).
-    call = "create_app(production=True)" if production else "create_app()"
-    with (
-        pytest.MonkeyPatch.context() as patch,
-        step_code(call, section),
-    ):
-        opened = opened_clients(
-            patch, serverSelectionTimeoutMS=10, connectTimeoutMS=10, timeoutMS=10
-        )
-        salts_of_cost_4(patch)
-        try:
-            if production:
-                step_app_module.create_app(production=True)
-            else:
-                step_app_module.create_app()
-        except SystemExit as stopped:
-            status = stopped.code
-        finally:
-            for client in opened:
-                client.close()
-    return status, capsys.readouterr().err.splitlines()
-
-
 def salts_of_cost_4(patch):
     """Make bcrypt hash at its cheapest cost, whatever cost the step asks for (12 is 0.2 s)."""
     real_gensalt = bcrypt.gensalt
@@ -345,21 +227,6 @@ def opened_clients(patch, **forced):
     patch.setattr(pymongo.common, "MIN_HEARTBEAT_INTERVAL", 0.01)
     patch.setattr(pymongo.MongoClient, "__init__", init_and_keep)
     return opened
-
-
-def assert_refuses_to_start(step_app_module, capsys, why, words, section, production=True):
-    """create_app() stops with a non-zero status and one line holding all the words."""
-    status, lines = refused_start(step_app_module, capsys, section, production)
-    call = "create_app(production=True)" if production else "create_app()"
-    assert status not in (None, 0), (
-        f"{why}, {call} stops the server (SystemExit) with a non-zero status; it"
-        f" {'returned an app' if status is None else f'stopped with {status}'} ({section})"
-    )
-    assert len(lines) == 1, f"{why}, it says why in one line, not {lines} ({section})"
-    assert all(word in lines[0] for word in words), (
-        f"{why}, the line says what is wrong and how to set it right, with {words}:"
-        f" {lines[0]!r} ({section})"
-    )
 
 
 def accounts(db):
@@ -448,15 +315,3 @@ def create_item(client, section=METHODVIEW, **fields):
     """Create an item through step 05's API; return it as the API answered."""
     response = client.post("/api/items/", json=fields)
     return json_body(response, f"POST /api/items/ {fields}", section, status=201)
-
-
-# --- Where a request comes from ----------------------------------------------------------------
-
-
-def site_header_cases(own_site=None):
-    """SITE_HEADERS as parametrize cases (headers, own_site); own_site=False keeps other sites'."""
-    return [
-        pytest.param(headers, own, id=name)
-        for name, (headers, own) in SITE_HEADERS.items()
-        if own_site in (None, own)
-    ]

@@ -86,3 +86,19 @@ DONE_FILTER_EXERCISE = "WORKSHOP.md, Step 05 · Exercises"
 ACTIVE_LOGINS_EXERCISE = "WORKSHOP.md, Step 06 · Exercises"
 ITEM_BODY_LIMIT_EXERCISE = "WORKSHOP.md, Step 07 · Exercises"
 HEALTH_CHECK_EXERCISE = "WORKSHOP.md, Step 08 · Exercises"
+
+# --- A step's modules ----------------------------------------------------------------------------
+# Where WORKSHOP.md teaches each module of a step: a module that is missing, or that raises,
+# points there. app.py holds every step's lesson: it has none of its own (TEMPLATES by default).
+MODULE_SECTIONS = {
+    "demo": STEP02_MODULES,
+    "encoder": ENCODER,
+    "passwords": PASSWORDS,
+    "auth": DECORATORS,
+    "throttle": THROTTLE,
+    "api": METHODVIEW,
+    "validation": VALIDATION,
+    "cross_site": CROSS_SITE,
+    "bodies": BODY_LIMIT,
+    "headers": HEADERS,
+}

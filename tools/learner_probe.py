@@ -1,6 +1,6 @@
 """How each failure reads to a learner: every step started from a copy of the one before it.
 
-    python checks/learner_probe.py [-v]
+    python tools/learner_probe.py [-v]
 
 For each step from 02 on, the previous step's folder is copied as the learner's start
 (steps/01_index as 02_jsonify, ...) and checked in learner mode, browser checks left out; and
@@ -17,15 +17,16 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from exercise_patches import PITFALLS, patched_step
-from learner_report import is_plain
+# The checks' helpers, checks/harness/, as pytest finds them.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "checks"))
+from harness.report import is_plain
+from harness.steps import declared_pitfalls, patched_step, step_folders, step_number
 from progress import learner_run
-from support import STEPS_DIR, step_number
 
 
 def steps():
     """The step folders of the repository, in order."""
-    return sorted(folder for folder in STEPS_DIR.iterdir() if step_number(folder))
+    return step_folders()
 
 
 def start_of(step, work_dir):
@@ -40,11 +41,10 @@ def scenarios(work_dir):
     """Yield (name, folder, pytest arguments, case) for every start and every pitfall."""
     for step in steps()[1:]:
         yield f"start of {step.name}", start_of(step, work_dir), [], ""
-    for patch, check in PITFALLS.items():
+    for patch, (check, case) in declared_pitfalls().items():
         step, patch_name = patch.split("/")
         folder = patched_step(step, patch_name, Path(tempfile.mkdtemp(dir=work_dir)))
-        check, _, case = check.partition("[")
-        yield f"pitfall {patch}", folder, [f"checks/{check}"], case.rstrip("]")
+        yield f"pitfall {patch}", folder, [f"checks/{check}"], case
 
 
 def outcome(name, folder, pytest_args, case):

@@ -1,6 +1,6 @@
 """Grade a class as its GitHub Classroom workflow does: each learner's points, step by step.
 
-    python checks/grade.py class/          (make grade DIR=class/)
+    python tools/grade.py class/          (make grade DIR=class/)
 
 class/ holds one folder per learner, each holding their step folders (class/alice/05_methodview);
 a folder of step folders (my_work/) is one learner. Each step folder is checked once, as learner

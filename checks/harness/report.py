@@ -7,7 +7,7 @@ technique. Learner mode (`--step-dir`) and `make progress` both end with the sam
                      first to fix: test_...: what is missing, and where to read about it
 
 No pytest hooks of the suite here: conftest.py registers the plugin in learner mode, and
-progress.py reads it back.
+tools/progress.py reads it back.
 """
 
 import re
@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from selection import group_of, is_learners
+from harness.selection import group_of, is_learners
+from harness.steps import ROOT, check_files, step_number
 
 GROUPS = ("technique", "hardening")
 # Where a message says to read on: (WORKSHOP.md, Step 04 · Passwords with bcrypt 5).
@@ -105,21 +106,21 @@ class LearnerTally:
         WORKSHOP.md teaches them, then in run order."""
         # An earlier step's check that fails on a new step mostly fails for the new step's
         # sake (a login is now needed): the new step's own checks say it more directly.
-        own_files = f"checks/test_{self.folder[:2]}_"
+        own_files = {f"checks/{path.name}" for path in check_files(step_number(self.folder))}
         failed = [result for result in self.results.values() if not result["passed"]]
         sections = section_order()
         return sorted(
             failed,
             key=lambda result: (
                 GROUPS.index(result["group"]),
-                not result["nodeid"].startswith(own_files),
+                result["nodeid"].split("::")[0] not in own_files,
                 sections.get(pointed_section(result["message"]), len(sections)),
                 self.order.get(result["nodeid"], len(self.order)),
             ),
         )
 
     def as_dict(self):
-        """What progress.py needs, as JSON-ready data."""
+        """What tools/progress.py needs, as JSON-ready data."""
         return {
             "folder": self.folder,
             "counts": self.counts(),
@@ -173,7 +174,7 @@ def report_lines(tally, left_out=()):
 
 def section_order():
     """{"Step 06 · Logins that expire": its place in WORKSHOP.md, ...}: the order of reading."""
-    text = (Path(__file__).resolve().parents[1] / "WORKSHOP.md").read_text()
+    text = (ROOT / "WORKSHOP.md").read_text()
     order, step = {}, None
     for heading in re.findall(r"^#{2,3} (.+)$", text, re.MULTILINE):
         if heading.startswith("Step "):

@@ -1,12 +1,27 @@
-"""Which step folders each check runs on: its steps marker, pitfall copies, learner mode."""
+"""Which step folders each check runs on: its steps marker, pitfall copies, learner mode; and
+what the run's last lines name."""
 
 from pathlib import Path
 from shlex import quote
 
 import pytest
 
-from exercise_patches import EXTENSIONS, PITFALLS, exercise_copy, extension_folder_name
-from support import ROOT, STEPS_DIR, step_number
+from harness.steps import (
+    EXTENSIONS,
+    STEPS_DIR,
+    check_files,
+    exercise_copy,
+    extension_folder_name,
+    pitfall_step,
+    step_folders,
+    step_number,
+)
+
+# What the run's last lines name: the screenshots' folders, the checks left out for want of a
+# real server. pytest-xdist's workers send theirs to the main process (conftest.py).
+SUMMARY_KEY = pytest.StashKey[dict]()
+SCREENSHOTS = "screenshots"
+REAL_SERVER_LEFT_OUT = "real_server_left_out"
 
 
 def step_range(node):
@@ -17,19 +32,10 @@ def step_range(node):
     return marker.args
 
 
-def step_folders(first, last):
-    """The repository's step folders from step first to step last."""
-    return sorted(
-        folder
-        for folder in STEPS_DIR.iterdir()
-        if folder.is_dir() and first <= (step_number(folder) or 0) <= last
-    )
-
-
 def has_checks(number):
     """Tell whether a step number has checks of its own: checks/test_NN_*.py."""
     # Not the reference folder: a learner's copy is checked whether or not steps/NN_* is there.
-    return any(ROOT.glob(f"checks/test_{number:02d}_*.py"))
+    return bool(check_files(number))
 
 
 def carried_marks(folder, folders):
@@ -42,16 +48,25 @@ def carried_marks(folder, folders):
 
 def pitfall_params(metafunc):
     """The step copies with a pitfall brought back on which this check must fail."""
-    check = f"{Path(metafunc.definition.fspath).name}::{metafunc.definition.name}"
-    return [
-        pytest.param(
-            exercise_copy(metafunc.config, *patch.split("/")),
-            id=patch.replace("/", "+"),
-            marks=pytest.mark.xfail(strict=True, reason=f"{patch}.patch brings the pitfall back"),
+    marks = list(metafunc.definition.iter_markers())
+    params = []
+    for mark in (mark for mark in marks if mark.name == "pitfall"):
+        step, patch = pitfall_step(marks), mark.args[0]
+        reason = f"{step}/{patch}.patch brings the pitfall back"
+        copy = exercise_copy(metafunc.config, step, patch)
+        params.append(
+            pytest.param(
+                copy, id=f"{step}+{patch}", marks=pytest.mark.xfail(strict=True, reason=reason)
+            )
         )
-        for patch, pitfall_check in PITFALLS.items()
-        if pitfall_check.split("[")[0] == check
-    ]
+    return params
+
+
+def pitfall_of(item):
+    """The pitfall marker of a check that runs on its patched copy; None on a step folder."""
+    folder = step_dir_of(item)
+    marks = item.iter_markers("pitfall") if folder else []
+    return next((mark for mark in marks if folder.name.endswith(mark.args[0])), None)
 
 
 def step_dir_of(item):
@@ -85,13 +100,21 @@ def is_learners(item, folder):
     return first <= number <= last
 
 
-def is_wanted(item):
-    """A pitfall copy runs only the case of a parametrized check that its [case] names."""
-    for patch, check in PITFALLS.items():
-        case = check.partition("[")[2]
-        if case and step_dir_of(item) == exercise_copy(item.config, *patch.split("/")):
-            return case.rstrip("]") in item.callspec.id
-    return True
+def is_wanted(item, real_server):
+    """A pitfall copy runs only the case its marker names, and once: on mongomock, not again on
+    a real server (its patch changes the step's code, not what the database does)."""
+    mark = pitfall_of(item)
+    if mark is None:
+        return True
+    return not real_server and mark.kwargs.get("case", "") in item.callspec.id
+
+
+def remember_for_summary(config, name, values):
+    """Keep names for the run's last lines; in a pytest-xdist worker, for the main process too."""
+    kept = config.stash.setdefault(SUMMARY_KEY, {})
+    kept[name] = sorted({*kept.get(name, []), *values})
+    if hasattr(config, "workeroutput"):
+        config.workeroutput[name] = kept[name]
 
 
 def has_real_server(config):
@@ -197,9 +220,7 @@ def not_this_folders_checks(path, items, folder):
             " step's own checks."
         )
     first, last = step_range(items[0])
-    own = " or ".join(
-        sorted(f"checks/{found.name}" for found in ROOT.glob(f"checks/test_{number:02d}_*.py"))
-    )
+    own = " or ".join(f"checks/{found.name}" for found in check_files(number))
     return (
         f"{path.name} checks steps {first:02d} to {last:02d}, and {folder.name} is a step"
         f" {number:02d} folder (its name says so): run all of checks/ on it, or {own or 'checks/'}."

@@ -1,6 +1,6 @@
 """Show, for each step a learner rebuilt in a folder, how far its technique and hardening are.
 
-    python checks/progress.py my_work/
+    python tools/progress.py my_work/
 
 The folder holds one copy per step, named like the steps (my_work/03_encoder/, ...). Each is
 checked as `pytest checks --step-dir my_work/03_encoder` would, browser checks left out, and
@@ -26,11 +26,12 @@ from pathlib import Path
 
 import pytest
 
-from learner_report import PLUGIN_NAME, LearnerTally, report_lines
-from selection import copy_problem, has_checks
-from support import step_number
+# The checks' helpers, checks/harness/, as pytest finds them.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "checks"))
+from harness.report import PLUGIN_NAME, LearnerTally, report_lines
+from harness.selection import copy_problem, has_checks
+from harness.steps import ROOT, step_number
 
-ROOT = Path(__file__).resolve().parents[1]
 # Only the report is shown: no tracebacks to format (half the time of a failing run). One
 # process: without the browser checks, pytest-xdist's workers cost more than they save.
 PYTEST_OPTIONS = ["-q", "-q", "-p", "no:cacheprovider", "--tb=no", "-n", "0"]

@@ -13,9 +13,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from answers import shortened
-from browser_paths import APPLICATIONS, CHROMIUM_NAMES, HOW_TO_INSTALL, locate_chromium
-from sections import (
+from harness.answers import shortened
+from harness.apps import PASSWORD, USERNAME
+from harness.browser_paths import APPLICATIONS, CHROMIUM_NAMES, HOW_TO_INSTALL, locate_chromium
+from harness.sections import (
     ACCOUNTS,
     DECORATORS,
     METHODVIEW,
@@ -25,7 +26,6 @@ from sections import (
     THE_LIST,
     VALIDATION,
 )
-from support import PASSWORD, USERNAME
 
 try:
     from playwright.sync_api import Error as PageError

@@ -1,6 +1,6 @@
 """Check one rebuilt step again each time one of its files is saved.
 
-    python checks/watch.py my_work/04_auth
+    python tools/watch.py my_work/04_auth
 
 The folder is checked at once, then again after every save of one of its Python modules or
 templates, as `make progress` checks it (browser checks left out: they take the longest and
@@ -22,7 +22,9 @@ from pathlib import Path
 
 from watchfiles import Change, PythonFilter, watch
 
-from learner_report import report_lines
+# The checks' helpers, checks/harness/, as pytest finds them.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "checks"))
+from harness.report import report_lines
 from progress import is_step_folder, learner_run
 
 # A step is Python modules and Jinja templates. The filter also leaves out __pycache__ (the

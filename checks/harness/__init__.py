@@ -1,0 +1,1 @@
+"""The checks' helpers: step folders, apps, messages, servers, browsers (checks/README.md)."""

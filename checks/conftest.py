@@ -56,7 +56,7 @@ from harness.selection import (
     remember_for_summary,
     step_range,
 )
-from harness.servers import database_of_its_own, run_server
+from harness.servers import SecantusClient, database_of_its_own, run_server
 from harness.steps import remove_exercise_copies, step_folders, step_number
 
 # --- Hooks -----------------------------------------------------------------------------------
@@ -309,6 +309,11 @@ def mongo_server_client(mongo_server):
         yield None
         return
     with pymongo.MongoClient(mongo_server, tz_aware=True) as client:
+        if "secantusVersion" not in client.server_info():
+            yield client
+            return
+    # SecantusDB, whether this run started it or a nested run was given its URI.
+    with SecantusClient(mongo_server, tz_aware=True) as client:
         yield client
 
 

@@ -185,23 +185,30 @@ def test_a_flood_of_password_posts_from_one_address_leaves_the_site_fast(served,
     flooder = f"198.51.100.{len(case)}"
     stop, answers, lock = threading.Event(), [], threading.Lock()
 
+    def post_once(client, number):
+        """Post the form once, under a fresh name unless the name is taken; keep the answer."""
+        name = taken if taken_name else f"fresh-{client}-{number}"
+        status, headers, _, _ = post_form(
+            served.port, path, flooder, username=name, password=WRONG_PASSWORD
+        )
+        with lock:
+            answers.append((time.monotonic(), status, headers.get("Retry-After")))
+
     def flood(client):
-        """Post the form again and again, a fresh name each time unless the name is taken."""
+        """Post the form again and again until stop is set."""
         for number in range(100_000):
             if stop.is_set():
                 return
-            name = taken if taken_name else f"fresh-{client}-{number}"
-            status, headers, _, _ = post_form(
-                served.port, path, flooder, username=name, password=WRONG_PASSWORD
-            )
-            with lock:
-                answers.append((time.monotonic(), status, headers.get("Retry-After")))
+            post_once(client, number)
 
     def first_refusal():
         """When the flood's first 429 came back, or None."""
         with lock:
             return next((when for when, status, _ in answers if status == 429), None)
 
+    # One post alone first makes the address's count: SecantusDB 0.7.0b3 answers None to some
+    # upserts that race to make a document (MongoDB never does), and the step would answer 500.
+    post_once("first", 0)
     samples, statuses = [], []
     with ThreadPoolExecutor(FLOOD_CLIENTS) as pool:
         floods = [pool.submit(flood, client) for client in range(FLOOD_CLIENTS)]

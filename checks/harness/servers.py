@@ -26,6 +26,8 @@ from pathlib import Path
 
 import pymongo
 import pytest
+from pymongo.collection import Collection
+from pymongo.database import Database
 from pymongo.errors import PyMongoError
 from werkzeug.serving import make_server
 
@@ -286,6 +288,32 @@ def run_server(engine, uri):
             # One message for the run, rather than the same error at every check.
             pytest.exit(f"--mongo=secantus: {error}", returncode=pytest.ExitCode.INTERNAL_ERROR)
         yield started_uri
+
+
+class SecantusCollection(Collection):
+    """A collection whose upserts answer with the document after them, as MongoDB's do."""
+
+    def find_one_and_update(self, filter, update, *args, **kwargs):
+        """MongoDB's find_one_and_update: SecantusDB 0.7.0b3 answers None to racing upserts."""
+        # Upserts that race to make a document are all applied, but some are answered None.
+        document = super().find_one_and_update(filter, update, *args, **kwargs)
+        if document is None and kwargs.get("upsert") and kwargs.get("return_document"):
+            return self.find_one(filter, kwargs.get("projection"))
+        return document
+
+
+class SecantusDatabase(Database):
+    """A database whose collections are SecantusCollection."""
+
+    def __getitem__(self, name):
+        return SecantusCollection(self, name)
+
+
+class SecantusClient(pymongo.MongoClient):
+    """The checks' client of SecantusDB: where the engine differs from MongoDB, MongoDB's way."""
+
+    def __getitem__(self, name):
+        return SecantusDatabase(self, name)
 
 
 @contextmanager

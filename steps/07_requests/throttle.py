@@ -74,16 +74,12 @@ class LoginThrottle:
 
     def _count(self, attempts, key, now):
         """Add one to the key's attempts in one atomic update; return the document after it."""
-        counted = attempts.find_one_and_update(
+        return attempts.find_one_and_update(
             {"_id": key},
             {"$inc": {"attempts": 1}, "$setOnInsert": {"expires_at": now + self.window}},
             upsert=True,
             return_document=ReturnDocument.AFTER,
         )
-        # MongoDB always answers with the document here; SecantusDB, the checks' other server,
-        # answers None to some concurrent updates that it did apply. Read the count then: it
-        # holds this attempt and perhaps later ones, so it errs on the side of refusing.
-        return counted or attempts.find_one({"_id": key})
 
     def succeeded(self, attempts, key):
         """Forget the key's attempts after a successful login."""

@@ -358,8 +358,9 @@ def test_password_posts_hold_few_threads_while_mongodb_hangs(app, monkeypatch):
             future.result(timeout=10)
     assert held <= MOST_POSTS_WAITING, (
         f"while MongoDB hung, {held} of {len(posts)} login and sign-up posts waited for it, each"
-        f" holding a thread: a process takes only a few at once (at most {MOST_POSTS_WAITING})"
-        f" and answers the rest 503 with Retry-After at once ({PASSWORD_BUDGET})"
+        f" holding a thread: a process takes only PASSWORD_POSTS_AT_ONCE of them at once (3;"
+        f" the check allows {MOST_POSTS_WAITING}) and answers the rest 503 with Retry-After at"
+        f" once ({PASSWORD_BUDGET})"
     )
     assert len(answered) >= len(posts) - MOST_POSTS_WAITING, (
         f"while MongoDB hung, only {len(answered)} of {len(posts)} posts were answered within"

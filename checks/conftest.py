@@ -49,7 +49,7 @@ from harness.selection import (
     is_wanted,
     junit_properties,
     learners_checks,
-    names_check_files,
+    named_check_files,
     no_check_applies,
     pitfall_params,
     real_server_note,
@@ -139,14 +139,13 @@ def pytest_ignore_collect(collection_path, config):
     ):
         return None
     # A file named on the command line is read, to say why it does not apply (selection.py).
-    named = {(config.invocation_params.dir / arg.split("::")[0]).resolve() for arg in config.args}
-    return collection_path.resolve() not in named or None
+    return collection_path.resolve() not in named_check_files(config) or None
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_auto_num_workers(config):
     """One process for learner mode on named check files: its refusals need the collection."""
-    if config.getoption("--step-dir") and names_check_files(config):
+    if config.getoption("--step-dir") and named_check_files(config):
         return 0
     return None
 

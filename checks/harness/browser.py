@@ -321,17 +321,17 @@ def submit_account_form(page, username, password):
     send_account_form(fill_account_form(page, username, password))
 
 
-def register_with_form(page, username=USERNAME, password=PASSWORD):
+def register_with_form(page):
     """Create an account with the /register form (which logs it in) and wait for its list."""
     page.goto("/register")
-    submit_account_form(page, username, password)
+    submit_account_form(page, USERNAME, PASSWORD)
 
 
-def register(page, username=USERNAME, password=PASSWORD):
+def register(page):
     """Create an account (which logs it in) and open the list: the form's post without its page."""
     # The form's own page is checked once (test_logging_out_ends_the_session); loading it in
     # every check would cost a page load each. The context keeps the login's cookie.
-    form = {"username": username, "password": password}
+    form = {"username": USERNAME, "password": PASSWORD}
     answer = page.request.post("/register", form=form, max_redirects=0)
     assert answer.status == 302, (
         f"POST /register with a new account should log it in and redirect (302); it answered"
@@ -384,34 +384,30 @@ def expect_items_page(page, landed):
 
 def expect_list_answer(answer):
     """Fail at once unless GET /api/items/ answered what the page draws its list from."""
-    problem = list_answer_problem(answer.status, body_text(answer))
-    if problem:
-        pytest.fail(f"the page draws its list from GET /api/items/, {problem}", pytrace=False)
-
-
-def list_answer_problem(status, text):
-    """What is wrong with the list's answer for the page, with where to read; None if nothing."""
+    status, text = answer.status, body_text(answer)
     body = json_or_none(text)
     items = body.get("items") if isinstance(body, dict) else None
     if status == 401:
-        return f"which answered 401: the login does not reach the API ({DECORATORS})"
-    if status != 200:
-        return (
+        problem = f"which answered 401: the login does not reach the API ({DECORATORS})"
+    elif status != 200:
+        problem = (
             f'which should answer 200 and {{"items": [...]}}; it answered {status}'
             f" {shortened(text, 200)} ({THE_LIST})"
         )
-    if not isinstance(items, list):
+    elif not isinstance(items, list):
         kind = "a bare JSON array" if isinstance(body, list) else "this"
-        return (
+        problem = (
             'which should answer {"items": [...]}, the list in an envelope that the Items'
             f" collection's parse() unwraps; it answered {kind}: {shortened(text)} ({THE_LIST})"
         )
-    if not all(isinstance(item, dict) and "_id" in item for item in items):
-        return (
+    elif not all(isinstance(item, dict) and "_id" in item for item in items):
+        problem = (
             "where each item has its _id, which the page's model takes as its id (idAttribute);"
             f" it answered {shortened(text, 200)} ({THE_LIST})"
         )
-    return None
+    else:
+        return
+    pytest.fail(f"the page draws its list from GET /api/items/, {problem}", pytrace=False)
 
 
 def body_text(response):

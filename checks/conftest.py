@@ -16,6 +16,7 @@ from werkzeug.routing import Rule
 from harness.answers import (
     UNREACHABLE_URI,
     CheckedClient,
+    fail,
     redirect_target,
     remember_exception,
     step_code,
@@ -49,7 +50,7 @@ from harness.selection import (
     is_wanted,
     junit_properties,
     learners_checks,
-    names_check_files,
+    named_check_files,
     no_check_applies,
     pitfall_params,
     real_server_note,
@@ -139,14 +140,13 @@ def pytest_ignore_collect(collection_path, config):
     ):
         return None
     # A file named on the command line is read, to say why it does not apply (selection.py).
-    named = {(config.invocation_params.dir / arg.split("::")[0]).resolve() for arg in config.args}
-    return collection_path.resolve() not in named or None
+    return collection_path.resolve() not in named_check_files(config) or None
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_auto_num_workers(config):
     """One process for learner mode on named check files: its refusals need the collection."""
-    if config.getoption("--step-dir") and names_check_files(config):
+    if config.getoption("--step-dir") and named_check_files(config):
         return 0
     return None
 
@@ -244,7 +244,7 @@ def pytest_pyfunc_call(pyfuncitem):
     except PageError as error:
         logged = pyfuncitem.funcargs["console"].unexpected()
         section = section_of_check(pyfuncitem.function)
-        pytest.fail(browser_error_in_words(error, section, logged), pytrace=False)
+        fail(browser_error_in_words(error, section, logged))
 
 
 def pytest_unconfigure(config):
@@ -283,10 +283,9 @@ def step_app_module(step_dir):
 def frontend_public():
     """The built front end; the checks render its real index.html."""
     if not (FRONTEND_PUBLIC / "index.html").is_file():
-        pytest.fail(
+        fail(
             "The front end is not built: run `make frontend` (or `npm ci && npm run build` in"
-            " frontend/) first.",
-            pytrace=False,
+            " frontend/) first."
         )
     return FRONTEND_PUBLIC
 
@@ -382,10 +381,9 @@ def client(app):
 def db(app):
     """The database the step's app uses, to arrange data and to read what it wrote."""
     if "MONGO_DBNAME" not in app.config:
-        pytest.fail(
+        fail(
             "This step has no database yet: create_app should set MONGO_DBNAME, and use the"
-            f" client in MONGO_CLIENT when the checks pass one ({STEP02_MODULES})",
-            pytrace=False,
+            f" client in MONGO_CLIENT when the checks pass one ({STEP02_MODULES})"
         )
     return database(app)
 

@@ -30,7 +30,7 @@ from harness.servers import (
     STOP_TIMEOUT,
     make_serve,
     real_server_only,
-    secantus_process,
+    secantus_server,
     signal_group,
 )
 from harness.steps import ROOT
@@ -129,7 +129,7 @@ def served(mongo_server):
     real_server_only(mongo_server, needs_secantus=True)
     if not (FRONTEND_PUBLIC / "app.js").is_file():
         pytest.fail("The front end is not built: run `make frontend` first.", pytrace=False)
-    with secantus_process() as (uri, database_server):
+    with secantus_server() as (uri, database_server):
         environment = {
             **os.environ,
             "SECRET_KEY": secrets.token_hex(32),

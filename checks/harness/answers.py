@@ -42,6 +42,12 @@ SHOWN_BODY = 160
 # Where a request's environ keeps what the step's code raised, for said() to name it.
 RAISED_KEY = "checks.raised"
 
+
+def fail(message):
+    """Fail the check with its message alone: a learner reads what is wrong, not our traceback."""
+    pytest.fail(message, pytrace=False)
+
+
 # --- What the step's own code raised -------------------------------------------------------------
 
 # Exceptions whose own message is a riddle, and what they mean here ({message}: its own).
@@ -150,9 +156,7 @@ def step_code(what, section):
         sibling = sibling_imported_absolutely(error)
         if sibling:
             section = RELATIVE_IMPORTS.get(sibling, STEP02_MODULES)
-        pytest.fail(
-            f"{what} raised {describe_exception(error, section)} ({section})", pytrace=False
-        )
+        fail(f"{what} raised {describe_exception(error, section)} ({section})")
 
 
 # --- What a response said, in words ---------------------------------------------------------------

@@ -14,9 +14,8 @@ from pathlib import Path
 import bcrypt
 import jinja2
 import pymongo
-import pytest
 
-from harness.answers import expect_status, json_body, redirect_target, step_code
+from harness.answers import expect_status, fail, json_body, redirect_target, step_code
 from harness.sections import (
     ACCOUNTS,
     COOKIES,
@@ -66,15 +65,12 @@ def load_step(step_dir):
     if step_dir in _loaded_steps:
         return _loaded_steps[step_dir]
     if not (step_dir / "app.py").is_file():
-        pytest.fail(
-            f"{step_dir} has no app.py: is this a step folder? ({TEMPLATES})", pytrace=False
-        )
+        fail(f"{step_dir} has no app.py: is this a step folder? ({TEMPLATES})")
     if not (step_dir / "__init__.py").is_file():
-        pytest.fail(
+        fail(
             f"{step_dir} has no __init__.py: copy it from the previous step. It makes the folder"
             f" a package, so that its modules can import each other: from . import db"
-            f" ({TEMPLATES})",
-            pytrace=False,
+            f" ({TEMPLATES})"
         )
     safe_name = re.sub(r"\W", "_", step_dir.name)
     name = f"checked_step_{len(_loaded_steps)}_{safe_name}"
@@ -96,10 +92,7 @@ def step_module(step_dir, module):
     package = load_step(step_dir)
     section = MODULE_SECTIONS.get(module, TEMPLATES)
     if not (Path(step_dir) / f"{module}.py").is_file():
-        pytest.fail(
-            f"{Path(step_dir).name} has no {module}.py, which this step needs ({section})",
-            pytrace=False,
-        )
+        fail(f"{Path(step_dir).name} has no {module}.py, which this step needs ({section})")
     with step_code(f"importing {Path(step_dir).name}/{module}.py", section):
         return importlib.import_module(f"{package.__name__}.{module}")
 
@@ -110,10 +103,9 @@ def from_step(step_dir, name):
     found = getattr(step_module(step_dir, module), name, None)
     if found is None:
         section = NAME_SECTIONS.get(name, MODULE_SECTIONS.get(module, TEMPLATES))
-        pytest.fail(
+        fail(
             f"{Path(step_dir).name}/{module}.py defines no {name}, which this step needs"
-            f" ({section})",
-            pytrace=False,
+            f" ({section})"
         )
     return found
 

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from harness.answers import shortened
+from harness.answers import fail, shortened
 from harness.apps import PASSWORD, USERNAME
 from harness.browser_paths import APPLICATIONS, CHROMIUM_NAMES, HOW_TO_INSTALL, locate_chromium
 from harness.sections import (
@@ -77,10 +77,10 @@ PICTURE_HEIGHT = """(margin) => {
 def browser_unavailable(message, required=False):
     """Skip the browser checks saying how to get what is missing; fail under CI or if required."""
     if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI=true and no browser to run the browser checks: {message}", pytrace=False)
+        fail(f"CI=true and no browser to run the browser checks: {message}")
     if required:
         # Skipped checks take no pictures: the old ones would stay, as if they were new.
-        pytest.fail(f"--screenshots and no browser to take them: {message}", pytrace=False)
+        fail(f"--screenshots and no browser to take them: {message}")
     pytest.skip(message)
 
 
@@ -280,11 +280,10 @@ def api_answer(page, method, status=None):
         # Said now: what the check waits for next follows from the right answer only.
         sent = answer.value.request
         what = f"{method} {urlsplit(sent.url).path} {shortened(sent.post_data or '')}".strip()
-        pytest.fail(
+        fail(
             f"the page sent {what}, which should answer {status}; it answered"
             f" {answer.value.status} {shortened(body_text(answer.value), 200)}"
-            f" ({STATUS_SECTIONS[status]})",
-            pytrace=False,
+            f" ({STATUS_SECTIONS[status]})"
         )
 
 
@@ -321,17 +320,17 @@ def submit_account_form(page, username, password):
     send_account_form(fill_account_form(page, username, password))
 
 
-def register_with_form(page, username=USERNAME, password=PASSWORD):
+def register_with_form(page):
     """Create an account with the /register form (which logs it in) and wait for its list."""
     page.goto("/register")
-    submit_account_form(page, username, password)
+    submit_account_form(page, USERNAME, PASSWORD)
 
 
-def register(page, username=USERNAME, password=PASSWORD):
+def register(page):
     """Create an account (which logs it in) and open the list: the form's post without its page."""
     # The form's own page is checked once (test_logging_out_ends_the_session); loading it in
     # every check would cost a page load each. The context keeps the login's cookie.
-    form = {"username": username, "password": password}
+    form = {"username": USERNAME, "password": PASSWORD}
     answer = page.request.post("/register", form=form, max_redirects=0)
     assert answer.status == 302, (
         f"POST /register with a new account should log it in and redirect (302); it answered"
@@ -357,10 +356,9 @@ def expect_list_feature(page):
     """Fail at once unless the page was told to show the list: else it never fetches it."""
     features = page.evaluate("() => document.body.dataset.features")
     if features is None or "items" not in features.split():
-        pytest.fail(
+        fail(
             "the page fetches and shows the list when its <body data-features> has items, from"
-            f' STEP_FEATURES = ["items", ...] in app.py; it has {features!r} ({STEP02_MODULES})',
-            pytrace=False,
+            f' STEP_FEATURES = ["items", ...] in app.py; it has {features!r} ({STEP02_MODULES})'
         )
 
 
@@ -368,50 +366,44 @@ def expect_items_page(page, landed):
     """Fail at once unless the browser landed on the items page, answered 200."""
     path = urlsplit(page.url).path
     if path in ("/login", "/register"):
-        pytest.fail(
+        fail(
             f"the browser should be on the items page, logged in; it is on {path}, answered"
             f" {landed.status if landed else 'nothing'}: the login did not take, or did not hold"
-            f" ({ACCOUNTS})",
-            pytrace=False,
+            f" ({ACCOUNTS})"
         )
     if landed is not None and landed.status != 200:
-        pytest.fail(
+        fail(
             f"GET {path} should answer the items page, 200; it answered {landed.status}"
-            f" {shortened(body_text(landed), 200)} ({TEMPLATES})",
-            pytrace=False,
+            f" {shortened(body_text(landed), 200)} ({TEMPLATES})"
         )
 
 
 def expect_list_answer(answer):
     """Fail at once unless GET /api/items/ answered what the page draws its list from."""
-    problem = list_answer_problem(answer.status, body_text(answer))
-    if problem:
-        pytest.fail(f"the page draws its list from GET /api/items/, {problem}", pytrace=False)
-
-
-def list_answer_problem(status, text):
-    """What is wrong with the list's answer for the page, with where to read; None if nothing."""
+    status, text = answer.status, body_text(answer)
     body = json_or_none(text)
     items = body.get("items") if isinstance(body, dict) else None
     if status == 401:
-        return f"which answered 401: the login does not reach the API ({DECORATORS})"
-    if status != 200:
-        return (
+        problem = f"which answered 401: the login does not reach the API ({DECORATORS})"
+    elif status != 200:
+        problem = (
             f'which should answer 200 and {{"items": [...]}}; it answered {status}'
             f" {shortened(text, 200)} ({THE_LIST})"
         )
-    if not isinstance(items, list):
+    elif not isinstance(items, list):
         kind = "a bare JSON array" if isinstance(body, list) else "this"
-        return (
+        problem = (
             'which should answer {"items": [...]}, the list in an envelope that the Items'
             f" collection's parse() unwraps; it answered {kind}: {shortened(text)} ({THE_LIST})"
         )
-    if not all(isinstance(item, dict) and "_id" in item for item in items):
-        return (
+    elif not all(isinstance(item, dict) and "_id" in item for item in items):
+        problem = (
             "where each item has its _id, which the page's model takes as its id (idAttribute);"
             f" it answered {shortened(text, 200)} ({THE_LIST})"
         )
-    return None
+    else:
+        return
+    fail(f"the page draws its list from GET /api/items/, {problem}")
 
 
 def body_text(response):
@@ -460,11 +452,10 @@ def expect_stored_item(answer):
     text = body_text(answer)
     body = json_or_none(text)
     if not isinstance(body, dict) or not isinstance(body.get("_id"), str):
-        pytest.fail(
+        fail(
             "POST /api/items/ should answer the stored item, its _id included: the page's model"
             f" takes _id as its id (idAttribute); it answered {shortened(text, 200)}"
-            f" ({METHODVIEW})",
-            pytrace=False,
+            f" ({METHODVIEW})"
         )
 
 
@@ -472,11 +463,10 @@ def title_error(answer):
     """The 422's message for the title, which the page shows next to the field."""
     fields = answer.json().get("fields")
     if not isinstance(fields, dict) or "title" not in fields:
-        pytest.fail(
+        fail(
             'a 422 says what is wrong field by field, {"error": …, "fields": {"title": …}}: the'
             f" page shows fields.title next to the field; it answered {answer.json()}"
-            f" ({VALIDATION})",
-            pytrace=False,
+            f" ({VALIDATION})"
         )
     return fields["title"]
 

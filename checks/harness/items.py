@@ -201,8 +201,6 @@ def assert_put_refused(client, db, item, body, status, section):
 
 # The fields of a stored item, and of an item in an answer (no owner).
 STORED_KEYS = {"_id", "title", "done", "owner_id", "created_at", "updated_at"}
-
-
 API_KEYS = STORED_KEYS - {"owner_id"}
 
 

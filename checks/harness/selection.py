@@ -135,12 +135,7 @@ def real_server_note(names):
 def learners_checks(config, folder, items):
     """The checks learner mode runs on a folder; a usage error if none, or a file, is not its."""
     wanted = [item for item in items if is_learners(item, folder)]
-    named = {
-        (config.invocation_params.dir / arg.split("::")[0]).resolve()
-        for arg in config.args
-        if arg.split("::")[0].endswith(".py")
-    }
-    for path in sorted(named):
+    for path in sorted(named_check_files(config)):
         of_file = [item for item in items if item.path == path and step_dir_of(item)]
         if of_file and not any(item.path == path for item in wanted):
             raise pytest.UsageError(not_this_folders_checks(path, of_file, folder))
@@ -201,9 +196,12 @@ def copy_problem(folder, cwd):
     return f"{shown} is empty: copy the step it starts from into it: {command}"
 
 
-def names_check_files(config):
-    """Tell whether the command line names check files (checks/test_03_encoder.py)."""
-    return any(arg.split("::")[0].endswith(".py") for arg in config.args)
+def named_check_files(config):
+    """The check files the command line names (checks/test_03_encoder.py), as full paths."""
+    paths = [arg.split("::")[0] for arg in config.args]
+    return {
+        (config.invocation_params.dir / path).resolve() for path in paths if path.endswith(".py")
+    }
 
 
 def not_this_folders_checks(path, items, folder):

@@ -109,13 +109,9 @@ class Started:
         """What the command has printed on its standard output so far."""
         return self.stdout_path.read_text(errors="replace")
 
-    def stderr(self):
-        """What the command has printed on its standard error so far."""
-        return self.stderr_path.read_text(errors="replace")
-
     def output(self):
         """What the command has printed so far, on both outputs."""
-        return self.stdout() + self.stderr()
+        return self.stdout() + self.stderr_path.read_text(errors="replace")
 
     def wait_for(self, condition, what, timeout=START_TIMEOUT):
         """Wait until condition() returns something true, and return it."""
@@ -234,22 +230,13 @@ def answers(uri):
 
 
 @contextmanager
-def secantus_server(port=0, storage_path=None):
-    """Start a SecantusDB server on 127.0.0.1 (port 0: a free one); yield its URI; stop it after.
+def secantus_server(port=0):
+    """Start a SecantusDB server on 127.0.0.1 (port 0: a free one); yield its URI and its process.
 
-    Its data goes to storage_path, or to a temporary folder removed afterwards, even when the
-    server had to be killed. Stopping it is SIGTERM, then SIGKILL, and it is always reaped.
-    """
-    with secantus_process(port, storage_path) as (uri, _server):
-        yield uri
-
-
-@contextmanager
-def secantus_process(port=0, storage_path=None):
-    """Start a SecantusDB server as secantus_server does; yield its URI and its process.
-
-    The process is a servers.Started, in a process group of its own: a check can stop it with
-    SIGSTOP (a server that hangs rather than dies) and go on with SIGCONT.
+    Its data goes to a temporary folder removed afterwards, even when the server had to be
+    killed. Stopping it is SIGTERM, then SIGKILL, and it is always reaped. The process is a
+    servers.Started, in a process group of its own: a check can stop it with SIGSTOP (a server
+    that hangs rather than dies) and go on with SIGCONT.
     """
     with tempfile.TemporaryDirectory(prefix="secantus-") as folder:
         # An empty configuration file of its own: no secantusd.toml lying around applies.
@@ -258,7 +245,7 @@ def secantus_process(port=0, storage_path=None):
         command = [
             str(SECANTUS),
             *("--config", str(config), "--host", "127.0.0.1", "--port", str(port)),
-            *("--storage-path", str(storage_path or Path(folder) / "data")),
+            *("--storage-path", str(Path(folder) / "data")),
             # INFO: it says which port it took.
             *("--log-level", "INFO"),
         ]
@@ -283,7 +270,7 @@ def run_server(engine, uri):
         )
     with ExitStack() as stack:
         try:
-            started_uri = stack.enter_context(secantus_server())
+            started_uri, _server = stack.enter_context(secantus_server())
         except AssertionError as error:
             # One message for the run, rather than the same error at every check.
             pytest.exit(f"--mongo=secantus: {error}", returncode=pytest.ExitCode.INTERNAL_ERROR)

@@ -266,8 +266,8 @@ def twin_registrations(served):
 
 
 def last_line(text):
-    """The last line of some output that is not blank, shortened."""
-    lines = [line for line in text.splitlines() if line.strip()]
+    """The last line of some output that is not blank nor make's own, shortened."""
+    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("make: ")]
     line = lines[-1] if lines else "(nothing)"
     return line if len(line) <= 110 else line[:107] + "..."
 
@@ -586,9 +586,10 @@ def low(step_dir):
                     hung_js.append(get(port, "/app.js"))
                     time.sleep(0.2)
                 stop.set()
-                window = time.perf_counter() - began
                 for each in posters:
                     each.result()
+                # Until the last post is answered: each of them held its thread inside it.
+                window = time.perf_counter() - began
         finally:
             signal_group(served.database_server.process, signal.SIGCONT)
         rows.append(

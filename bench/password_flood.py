@@ -139,7 +139,7 @@ def main():
     step_dir = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else benchlib.step_dir("08")
     idle, flooded, answers = measure(step_dir)
     benchlib.heading(
-        f"7. A login flood from {FLOODERS} networks: {step_dir.name}",
+        f"8. A login flood from {FLOODERS} networks: {step_dir.name}",
         f"`{' '.join(MAKE_SERVE)}` on a SecantusDB server of its own; {FLOODERS} clients post"
         f" wrong passwords without pause, each post from a fresh IPv6 /64; {SAMPLES} samples"
         f" of each request idle and under the flood, {REAL_LOGINS} real logins.",

@@ -19,8 +19,8 @@ from bson import ObjectId
 from flask import Flask
 from pymongo import DESCENDING
 
-from servers import serving
-from support import create_item
+from harness.apps import create_item
+from harness.servers import serving
 
 ITEMS = 500
 PAGE = 100

@@ -44,9 +44,8 @@ from urllib.parse import urlencode
 import benchlib
 import pymongo
 
-from mongo_servers import secantus_process
-from servers import MAKE_SERVE, make_serve, signal_group, started
-from support import PASSWORD, USERNAME, WRONG_PASSWORD
+from harness.apps import PASSWORD, USERNAME, WRONG_PASSWORD
+from harness.servers import MAKE_SERVE, make_serve, secantus_server, signal_group, started
 
 DATABASE_NAME = "bench_availability"
 # A request not answered by then counts as "no answer", at this time.
@@ -147,7 +146,7 @@ def environment_for(step_dir, uri):
 def serving(step_dir):
     """make serve running step_dir on a fresh SecantusDB server; yield a Served."""
     with (
-        secantus_process() as (uri, database_server),
+        secantus_server() as (uri, database_server),
         serving_on(step_dir, uri, database_server) as served,
     ):
         yield served
@@ -308,7 +307,7 @@ def serve_starts(environment):
 def indexes(step_dir):
     """Rows: accounts one name gets after a reset under the app, then init-db and make serve."""
     rows = []
-    with secantus_process() as (uri, database_server):
+    with secantus_server() as (uri, database_server):
         with serving_on(step_dir, uri, database_server) as served:
             accounts, statuses = twin_registrations(served)
             rows.append(

@@ -19,14 +19,8 @@ import pymongo
 # The checks' shared helpers load a step by path, build its app and log in: reuse them.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "checks"))
 
-from support import (
-    ROOT,
-    STEPS_DIR,
-    AuthActions,
-    checks_config,
-    database,
-    step_module,
-)
+from harness.apps import AuthActions, checks_config, database, step_module
+from harness.steps import ROOT, STEPS_DIR
 
 # The benchmarks use these through benchlib too: benchlib.ROOT, benchlib.database(app), ...
 __all__ = ["ROOT", "STEPS_DIR", "database", "step_module"]

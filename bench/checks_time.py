@@ -13,7 +13,7 @@ from pathlib import Path
 
 import benchlib
 
-from servers import started
+from harness.servers import started
 
 PYTEST = [sys.executable, "-m", "pytest", "checks", "-q", "-p", "no:cacheprovider"]
 # make test's two passes, and the fast part the README promises under ten seconds.
@@ -73,7 +73,7 @@ def learner_rows(work_dir):
 def watch_latency(work_dir):
     """Seconds from saving step 03's files into a copy of step 02 to make watch's new report."""
     folder = shutil.copytree(benchlib.STEPS_DIR / "02_jsonify", work_dir / "03_encoder")
-    command = [sys.executable, "checks/watch.py", str(folder)]
+    command = [sys.executable, "tools/watch.py", str(folder)]
     with started(command, cwd=benchlib.ROOT) as watcher:
         watcher.wait_for_output(r"first to fix: ", timeout=WATCH_TIMEOUT)
         saved = time.perf_counter()

@@ -17,8 +17,8 @@ from datetime import UTC, datetime, timedelta
 import bcrypt
 import benchlib
 
-from servers import free_port, http_status, serving, started
-from support import PASSWORD, USERNAME, WRONG_PASSWORD, store_user
+from harness.apps import PASSWORD, USERNAME, WRONG_PASSWORD, store_user
+from harness.servers import free_port, http_status, serving, started
 
 HUGE_NAME_BYTES = 450_000
 HUGE_LOGINS = 150

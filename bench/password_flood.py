@@ -20,9 +20,8 @@ from urllib.parse import urlencode
 
 import benchlib
 
-from mongo_servers import secantus_process
-from servers import MAKE_SERVE, make_serve
-from support import PASSWORD, USERNAME, WRONG_PASSWORD
+from harness.apps import PASSWORD, USERNAME, WRONG_PASSWORD
+from harness.servers import MAKE_SERVE, make_serve, secantus_server
 
 FLOODERS = 64
 # Samples of each timed request, idle and under the flood.
@@ -89,7 +88,7 @@ def flood(port, stop, answers, lock, client):
 
 def measure(step_dir):
     """Idle and flooded timings of make serve running step_dir, and the flood's statuses."""
-    with secantus_process() as (uri, _database):
+    with secantus_server() as (uri, _database):
         environment = {
             **os.environ,
             "SECRET_KEY": secrets.token_hex(32),

@@ -18,9 +18,9 @@ from urllib.parse import urlencode
 
 import benchlib
 
-from mongo_servers import secantus_installed, secantus_process
-from servers import make_serve
-from support import PASSWORD, ROOT
+from harness.apps import PASSWORD
+from harness.servers import make_serve, secantus_installed, secantus_server
+from harness.steps import ROOT
 
 DATABASE_NAME = "bench_slow_clients"
 REQUEST_TIMEOUT = 10
@@ -113,7 +113,7 @@ def main():
         # make bench goes on with the other sections.
         print("7a. left out: SecantusDB is not installed: pip install -r requirements-secantus.txt")
         return
-    with secantus_process() as (uri, _database):
+    with secantus_server() as (uri, _database):
         environment = {
             **os.environ,
             "SECRET_KEY": secrets.token_hex(32),

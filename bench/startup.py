@@ -6,7 +6,7 @@ import time
 
 import benchlib
 
-from servers import POLL_INTERVAL, free_port, http_status, started
+from harness.servers import POLL_INTERVAL, free_port, http_status, started
 
 ROUNDS = 3
 TIME_CAP_SECONDS = 30

@@ -25,7 +25,6 @@ same is measured on it: before and after. Scenario names after the folder run on
   answer times, from which the server threads they hold follow.
 """
 
-import http.client
 import json
 import os
 import secrets
@@ -39,18 +38,16 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlencode
 
 import benchlib
 import pymongo
+from benchlib import FORM, flood_logins, post_form, send
 
 from harness.apps import PASSWORD, USERNAME, WRONG_PASSWORD
 from harness.servers import MAKE_SERVE, make_serve, secantus_server, signal_group, started
 
 DATABASE_NAME = "bench_availability"
 # A request not answered by then counts as "no answer", at this time.
-TIMEOUT = 30
-FORM = "application/x-www-form-urlencoded"
 SAMPLES = 15
 # keys
 SAME_NETWORK_POSTS = 20
@@ -76,31 +73,6 @@ MONGO_TIMEOUT = 2.0
 def load():
     """The load average over 1, 5 and 15 minutes, for the notes under a table."""
     return " / ".join(f"{value:.1f}" for value in os.getloadavg())
-
-
-def send(port, method, path, body=None, headers=None, address="192.0.2.1", timeout=TIMEOUT):
-    """One request on a connection of its own from address: (status, headers, body, seconds).
-
-    A request that fails or times out has the status "no answer".
-    """
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    headers = {"X-Forwarded-For": address, **(headers or {})}
-    began = time.perf_counter()
-    try:
-        connection.request(method, path, body=body, headers=headers)
-        response = connection.getresponse()
-        content = response.read()
-        return response.status, response.headers, content, time.perf_counter() - began
-    except (OSError, http.client.HTTPException):
-        return "no answer", {}, b"", time.perf_counter() - began
-    finally:
-        connection.close()
-
-
-def post_form(port, path, address, username, password):
-    """Post the login or register form from address."""
-    body = urlencode({"username": username, "password": password})
-    return send(port, "POST", path, body, {"Content-Type": FORM}, address)
 
 
 def register(port, username, address):
@@ -503,17 +475,6 @@ def send_big_forms(port, sender, stop, answers, lock):
             answers.append(answer)
 
 
-def post_logins(port, client, stop, answers, lock):
-    """Post wrong passwords without pause, from an address of its own, until stop is set."""
-    number = 0
-    while not stop.is_set():
-        number += 1
-        address = f"2001:db8:{client + 100:x}:{number:x}::1"
-        status, _, _, seconds = post_form(port, "/login", address, USERNAME, WRONG_PASSWORD)
-        with lock:
-            answers.append((status, seconds))
-
-
 def hang(process):
     """Stop a server with SIGSTOP, and wait until each of its threads has stopped."""
     signal_group(process, signal.SIGSTOP)
@@ -576,7 +537,7 @@ def low(step_dir):
         try:
             with ThreadPoolExecutor(HUNG_POSTERS) as pool:
                 posters = [
-                    pool.submit(post_logins, port, client, stop, answers, lock)
+                    pool.submit(flood_logins, port, client + 100, stop, answers, lock)
                     for client in range(HUNG_POSTERS)
                 ]
                 time.sleep(0.5)

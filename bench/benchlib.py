@@ -3,6 +3,7 @@
 import atexit
 import cProfile
 import gc
+import http.client
 import logging
 import os
 import pstats
@@ -12,6 +13,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlencode
 
 import mongomock
 import pymongo
@@ -19,7 +21,14 @@ import pymongo
 # The checks' shared helpers load a step by path, build its app and log in: reuse them.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "checks"))
 
-from harness.apps import AuthActions, checks_config, database, step_module
+from harness.apps import (
+    USERNAME,
+    WRONG_PASSWORD,
+    AuthActions,
+    checks_config,
+    database,
+    step_module,
+)
 from harness.steps import ROOT, STEPS_DIR
 
 # The benchmarks use these through benchlib too: benchlib.ROOT, benchlib.database(app), ...
@@ -178,3 +187,46 @@ def top_functions(stats, calls, limit=8):
         where = name if is_builtin(filename) else f"{folder_and_file}:{line} {name}"
         rows.append((f"`{where}`", ncalls // calls, f"{100 * own_time / grand_total:.0f} %"))
     return rows
+
+
+# --- Requests to a served step, as a client behind the proxy -----------------------------------
+
+# A request not answered by then counts as failed, at this time.
+TIMEOUT = 30
+FORM = "application/x-www-form-urlencoded"
+
+
+def send(port, method, path, body=None, headers=None, address="192.0.2.1", timeout=TIMEOUT):
+    """One request on a connection of its own from address: (status, headers, body, seconds).
+
+    A request that fails or times out has the status "no answer".
+    """
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    headers = {"X-Forwarded-For": address, **(headers or {})}
+    began = time.perf_counter()
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        content = response.read()
+        return response.status, response.headers, content, time.perf_counter() - began
+    except (OSError, http.client.HTTPException):
+        return "no answer", {}, b"", time.perf_counter() - began
+    finally:
+        connection.close()
+
+
+def post_form(port, path, address, username, password):
+    """Post the login or register form from address."""
+    body = urlencode({"username": username, "password": password})
+    return send(port, "POST", path, body, {"Content-Type": FORM}, address)
+
+
+def flood_logins(port, client, stop, answers, lock):
+    """Post wrong passwords without pause, each from a fresh /64 of client's, until stop is set."""
+    number = 0
+    while not stop.is_set():
+        number += 1
+        address = f"2001:db8:{client:x}:{number:x}::1"
+        status, _, _, seconds = post_form(port, "/login", address, USERNAME, WRONG_PASSWORD)
+        with lock:
+            answers.append((status, seconds))

@@ -39,6 +39,9 @@ ONE_CLIENT = [
     pytest.param("203.0.113.50:5555", "203.0.113.50:6666", id="ipv4-with-ports"),
     pytest.param("[2001:db8::1]:5555", "2001:db8::1", id="ipv6-with-port"),
     pytest.param("2001:db8::1", "2001:db8::ffff:2", id="one-ipv6-64"),
+    pytest.param("::ffff:203.0.113.50:5555", "203.0.113.50", id="ipv4-mapped-with-port"),
+    pytest.param("2001:db8:0:1:2:3:4:5:5555", "2001:db8:0:1::9", id="ipv6-unbracketed-port"),
+    pytest.param("203.0.113.050", "203.0.113.51%eth0", id="unreadable-spellings"),
 ]
 # Two clients that must stay apart.
 TWO_CLIENTS = [

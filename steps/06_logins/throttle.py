@@ -14,19 +14,26 @@ def utc_now():
     return datetime.now(UTC)
 
 
+def ip_address_or_none(text):
+    """Return text as an IP address, or None if it is not one."""
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
 def client_key(address):
     """Return the one spelling of a client: its IPv4 address, or its IPv6 /64, with no port."""
     address = f"{address}"
-    # Some proxies forward an address with its port (203.0.113.50:5555, [2001:db8::1]:5555): a
-    # client would get a fresh count with each new connection.
+    # Some proxies forward an address with its port (203.0.113.50:5555, [2001:db8::1]:5555,
+    # ::ffff:203.0.113.50:5555): a client would get a fresh count with each new connection.
     if address.startswith("["):
         address = address[1:].partition("]")[0]
-    elif address.count(":") == 1:
-        address = address.partition(":")[0]
-    try:
-        client = ipaddress.ip_address(address)
-    except ValueError:
-        return address
+    client = ip_address_or_none(address) or ip_address_or_none(address.rpartition(":")[0])
+    if client is None:
+        # A name ("unknown", a socket) or a spelling no proxy writes (198.051.100.023): one
+        # client for them all, or each new spelling would be a fresh count.
+        return "unreadable"
     if client.version == 4:
         return str(client)
     # Dual-stack proxies write IPv4 clients as ::ffff:a.b.c.d: all of them are in one /64.

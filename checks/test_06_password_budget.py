@@ -321,11 +321,10 @@ POSTS_WHILE_MONGODB_HANGS = 12
 MOST_POSTS_WAITING = 4
 
 
-def test_password_posts_hold_few_threads_while_mongodb_hangs(app, monkeypatch):
+def hang_mongodb(app, monkeypatch, release):
+    """Make every MongoDB call of the app wait for release; return the threads that waited."""
     collection_class = type(database(app).users)
-    release, lock = threading.Event(), threading.Lock()
-    waiting = set()
-    inside = threading.local()
+    lock, waiting, inside = threading.Lock(), set(), threading.local()
 
     def hangs(real):
         def call(self, *args, **kwargs):
@@ -341,6 +340,12 @@ def test_password_posts_hold_few_threads_while_mongodb_hangs(app, monkeypatch):
 
     for name in COLLECTION_CALLS:
         monkeypatch.setattr(collection_class, name, hangs(getattr(collection_class, name)))
+    return waiting
+
+
+def test_password_posts_hold_few_threads_while_mongodb_hangs(app, monkeypatch):
+    release = threading.Event()
+    waiting = hang_mongodb(app, monkeypatch, release)
     posts = [("/login", USERNAME), ("/register", "newcomer")] * (POSTS_WHILE_MONGODB_HANGS // 2)
     with ThreadPoolExecutor(len(posts)) as pool:
         try:
@@ -373,3 +378,29 @@ def test_password_posts_hold_few_threads_while_mongodb_hangs(app, monkeypatch):
             f"the 503 says in Retry-After how many seconds to wait; it said"
             f" {response.headers.get('Retry-After')!r} ({PASSWORD_BUDGET})"
         )
+
+
+def test_a_spent_address_is_refused_without_asking_mongodb(app, monkeypatch):
+    budget = setting(app, "PASSWORD_TRIES_PER_ADDRESS", PASSWORD_BUDGET)
+    for number in range(budget):
+        post_login(app, f"fresh{number}", WRONG_PASSWORD)
+    expect_status(
+        post_login(app, "fresh", WRONG_PASSWORD), 429, "a post past the budget", PASSWORD_BUDGET
+    )
+    waiting = hang_mongodb(app, monkeypatch, release := threading.Event())
+    pool = ThreadPoolExecutor(1)
+    try:
+        future = pool.submit(post_timed, app, "/login", "another", FLOODER["REMOTE_ADDR"])
+        response, _ = future.result(timeout=BUSY_ANSWER_WITHIN)
+    except TimeoutError:
+        pytest.fail(
+            "a post from an address whose budget this process has refused waited for MongoDB:"
+            " the process remembers the refusal until its wait is over, and refuses at once,"
+            f" so that a flood from one address holds a place for microseconds ({PASSWORD_BUDGET})",
+            pytrace=False,
+        )
+    finally:
+        release.set()
+        pool.shutdown()
+    expect_status(response, 429, "a post from a spent address while MongoDB hangs", PASSWORD_BUDGET)
+    assert not waiting, f"and it asked MongoDB nothing ({PASSWORD_BUDGET})"

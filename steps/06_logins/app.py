@@ -44,9 +44,8 @@ def create_app(test_config=None):
         # them a 429 before any bcrypt work. No person needs 20 a minute; a flood needs more.
         PASSWORD_TRIES_PER_ADDRESS=20,
         PASSWORD_TRIES_WINDOW_SECONDS=60,
-        # Login and register posts a process works on at once, each costing MongoDB round trips
-        # and a hash: the last of three is answered within a second at cost 12. A post that waits
-        # serves nobody else with its thread, so past these a post is told at once to come back.
+        # Login and register posts a process works on at once: past them, a 503 at once. Each
+        # waits for MongoDB and bcrypt, and a waiting thread serves nobody else.
         PASSWORD_POSTS_AT_ONCE=3,
         # The MongoDB server; without one, an embedded mongomock database with demo data.
         MONGO_URI=os.environ.get("MONGO_URI", ""),

@@ -31,6 +31,7 @@ FORM_TOO_LONG = "A login or sign-up form is a few hundred bytes; this one is ove
 LOGIN_FAILED = "Wrong username or password."
 BUDGET_SPENT = "Too many logins and sign-ups from your address. Try again in {} seconds."
 PASSWORDS_BUSY = "The server is busy checking other passwords. Try again in a moment."
+MAX_SPENT_REMEMBERED = 10_000
 
 
 def login_required(view):
@@ -123,10 +124,20 @@ def login_failed(username, next_path):
 
 def spend_password_try():
     """Count one login or register post of the client's address; return seconds to wait, or 0."""
-    budget = current_app.extensions["password_budget"]
+    budget, spent = current_app.extensions["password_budget"], current_app.extensions["spent"]
+    key, now = address_key(request.remote_addr), budget.clock()
+    # Refused by this process, and still waiting: refused again with no round trip to MongoDB.
+    if (until := spent.get(key, now)) > now:
+        return math.ceil((until - now).total_seconds())
     # Per address alone, whatever the name: a fresh name at each post does not get round it.
     # Counted before any bcrypt work, in MongoDB, so every worker spends the same budget.
-    return budget.attempt(get_db().password_tries, address_key(request.remote_addr))
+    wait = budget.attempt(get_db().password_tries, key)
+    if wait:
+        # Only a cache of refusals: forgetting them all costs round trips, never a try.
+        if len(spent) >= MAX_SPENT_REMEMBERED:
+            spent.clear()
+        spent[key] = now + timedelta(seconds=wait)
+    return wait
 
 
 def too_many_tries(template, error, wait, **fields):
@@ -274,6 +285,7 @@ def init_app(app):
     app.extensions["password_budget"] = LoginThrottle(
         app.config["PASSWORD_TRIES_PER_ADDRESS"], app.config["PASSWORD_TRIES_WINDOW_SECONDS"]
     )
+    app.extensions["spent"] = {}
     places = app.config["PASSWORD_POSTS_AT_ONCE"]
     app.extensions["password_posts"] = threading.BoundedSemaphore(places)
     app.extensions["dummy_hash"] = hash_password(secrets.token_hex(), app.config["BCRYPT_ROUNDS"])

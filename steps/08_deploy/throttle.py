@@ -31,8 +31,7 @@ def client_key(address):
         address = address[1:].partition("]")[0]
     client = ip_address_or_none(address) or ip_address_or_none(address.rpartition(":")[0])
     if client is None:
-        # A name ("unknown", a socket) or a spelling no proxy writes (198.051.100.023): one
-        # client for them all, or each new spelling would be a fresh count.
+        # Not an address ("unknown", 198.051.100.023): one client, not a fresh count per spelling.
         return "unreadable"
     if client.version == 4:
         return str(client)

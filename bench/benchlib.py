@@ -21,6 +21,7 @@ import pymongo
 # The checks' shared helpers load a step by path, build its app and log in: reuse them.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "checks"))
 
+from harness import servers
 from harness.apps import (
     USERNAME,
     WRONG_PASSWORD,
@@ -29,6 +30,7 @@ from harness.apps import (
     database,
     step_module,
 )
+from harness.servers import FORM
 from harness.steps import ROOT, STEPS_DIR
 
 # The benchmarks use these through benchlib too: benchlib.ROOT, benchlib.database(app), ...
@@ -193,26 +195,15 @@ def top_functions(stats, calls, limit=8):
 
 # A request not answered by then counts as failed, at this time.
 TIMEOUT = 30
-FORM = "application/x-www-form-urlencoded"
 
 
 def send(port, method, path, body=None, headers=None, address="192.0.2.1", timeout=TIMEOUT):
-    """One request on a connection of its own from address: (status, headers, body, seconds).
-
-    A request that fails or times out has the status "no answer".
-    """
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    headers = {"X-Forwarded-For": address, **(headers or {})}
+    """The checks' send(), but a request that fails or times out has the status "no answer"."""
     began = time.perf_counter()
     try:
-        connection.request(method, path, body=body, headers=headers)
-        response = connection.getresponse()
-        content = response.read()
-        return response.status, response.headers, content, time.perf_counter() - began
+        return servers.send(port, method, path, body, headers, address, timeout)
     except (OSError, http.client.HTTPException):
-        return "no answer", {}, b"", time.perf_counter() - began
-    finally:
-        connection.close()
+        return "no answer", {}, "", time.perf_counter() - began
 
 
 def post_form(port, path, address, username, password):

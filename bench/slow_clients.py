@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 import benchlib
 
 from harness.apps import PASSWORD
-from harness.servers import make_serve, secantus_installed, secantus_server
+from harness.servers import FORM, make_serve, secantus_installed, secantus_server
 from harness.steps import ROOT
 
 DATABASE_NAME = "bench_slow_clients"
@@ -27,7 +27,6 @@ REQUEST_TIMEOUT = 10
 SAMPLES = 12
 # Seconds the attackers' connections get to be accepted before the visitor starts.
 SETTLE = 1.5
-FORM = "application/x-www-form-urlencoded"
 # What each attacking connection sends, and then nothing more: the first byte of a request
 # line; nothing at all; the headers but their last blank line; the headers of a 100-byte body
 # and its first byte.

@@ -7,7 +7,6 @@ name points at the server. One `make serve`
 (and one SecantusDB, which the hang check stops) serves every check of this module.
 """
 
-import http.client
 import os
 import secrets
 import signal
@@ -27,10 +26,13 @@ import pytest
 from harness.apps import FRONTEND_PUBLIC, PASSWORD, WRONG_PASSWORD
 from harness.sections import HUNG_DATABASE, OWN_HOSTS, PASSWORD_BUDGET, SERVE_RECIPE
 from harness.servers import (
+    FORM,
     STOP_TIMEOUT,
     make_serve,
+    post_form,
     real_server_only,
     secantus_server,
+    send,
     signal_group,
 )
 from harness.steps import ROOT
@@ -38,7 +40,6 @@ from harness.steps import ROOT
 pytestmark = [pytest.mark.steps(8, 8), pytest.mark.hardening]
 
 DATABASE_NAME = "make_serve_checks"
-FORM = "application/x-www-form-urlencoded"
 # The red team's flood: 16 clients at one address, for as long as it takes the budget to run out
 # and then at least FLOOD_AFTER_BUDGET seconds more, never longer than FLOOD_AT_MOST.
 FLOOD_CLIENTS = 16
@@ -82,27 +83,6 @@ class Served:
     port: int
     database_server: object
     db: object
-
-
-def send(port, method, path, body=None, headers=None, address="192.0.2.1", timeout=30):
-    """One request on a connection of its own, as the proxy in front would pass it on from a
-    client at address; return (status, headers, body text, seconds taken)."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    # TRUSTED_PROXIES=1: the app takes the client's address from the proxy's X-Forwarded-For.
-    headers = {"X-Forwarded-For": address, **(headers or {})}
-    started = time.perf_counter()
-    try:
-        connection.request(method, path, body=body, headers=headers)
-        response = connection.getresponse()
-        text = response.read().decode(errors="replace")
-        return response.status, response.headers, text, time.perf_counter() - started
-    finally:
-        connection.close()
-
-
-def post_form(port, path, address, **fields):
-    """Post a form, as the register and login pages do."""
-    return send(port, "POST", path, urlencode(fields), {"Content-Type": FORM}, address)
 
 
 def register(served, username, address):

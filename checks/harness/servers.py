@@ -23,6 +23,7 @@ import time
 import uuid
 from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pymongo
 import pytest
@@ -181,6 +182,31 @@ MAKE_SERVE = [
     *("make", "--no-print-directory", "-o", ".venv/.installed", "-o", "frontend/public/index.html"),
     *("serve", "PORT=0"),
 ]
+
+
+# What the register and login forms send.
+FORM = "application/x-www-form-urlencoded"
+
+
+def send(port, method, path, body=None, headers=None, address="192.0.2.1", timeout=30):
+    """One request on a connection of its own, as the proxy in front would pass it on from a
+    client at address; return (status, headers, body text, seconds taken)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    # TRUSTED_PROXIES=1: the app takes the client's address from the proxy's X-Forwarded-For.
+    headers = {"X-Forwarded-For": address, **(headers or {})}
+    started = time.perf_counter()
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        text = response.read().decode(errors="replace")
+        return response.status, response.headers, text, time.perf_counter() - started
+    finally:
+        connection.close()
+
+
+def post_form(port, path, address, **fields):
+    """Post a form, as the register and login pages do."""
+    return send(port, "POST", path, urlencode(fields), {"Content-Type": FORM}, address)
 
 
 @contextmanager

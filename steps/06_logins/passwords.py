@@ -16,7 +16,7 @@ BCRYPT_WAIT_SECONDS = 0.5
 
 
 class PasswordsBusy(Exception):
-    """No turn for bcrypt soon enough: the request is answered at once, to be tried again later."""
+    """The server is busy with passwords: the post is answered at once, to be tried again."""
 
 
 @contextmanager

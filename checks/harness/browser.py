@@ -354,7 +354,8 @@ def open_list(page, navigate=None):
 
 def expect_list_feature(page):
     """Fail at once unless the page was told to show the list: else it never fetches it."""
-    features = page.evaluate("() => document.body.dataset.features")
+    # Through a locator, which waits for <body>: right after a navigation there may be none yet.
+    features = page.locator("body").get_attribute("data-features", timeout=ALREADY_DRAWN_MS)
     if features is None or "items" not in features.split():
         fail(
             "the page fetches and shows the list when its <body data-features> has items, from"

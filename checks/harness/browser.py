@@ -1,31 +1,22 @@
-"""Helpers of the browser checks: find Chromium, watch the console and the API, fill forms.
+"""The browser checks' machinery: find Chromium, hand out the page, watch its console and its API
+requests, and say in words what Playwright raises.
 
 Playwright for Python drives the system's Chromium (no `playwright install`): one browser for
 the whole run, a fresh context and page per check, each step served by a real threaded server.
+What a check does on the page (log in, add an item, expect the list) is in test_browser.py.
 """
 
-import json
 import os
 import re
 import types
 from contextlib import contextmanager
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 
-from harness.answers import fail, shortened
-from harness.apps import PASSWORD, USERNAME
+from harness.answers import fail
 from harness.browser_paths import APPLICATIONS, CHROMIUM_NAMES, HOW_TO_INSTALL, locate_chromium
-from harness.sections import (
-    ACCOUNTS,
-    DECORATORS,
-    METHODVIEW,
-    STEP02_MODULES,
-    STEP05_MODULES,
-    TEMPLATES,
-    THE_LIST,
-    VALIDATION,
-)
+from harness.sections import ACCOUNTS, TEMPLATES
 
 try:
     from playwright.sync_api import Error as PageError
@@ -58,20 +49,6 @@ FAILED_LOAD = "Failed to load resource: the server responded with a status of {s
 # How long Playwright waits for a page or an element, in ms: ten times a busy machine's page
 # load, yet short enough that a learner whose page is broken does not wait long for each check.
 TIMEOUT_MS = 15_000
-# How long to wait for what must be on the page already (ms): what the page draws before it
-# fetches the list (its form, the panel's switches) once the list has come, and what a page
-# the server renders holds once it has loaded. It is there by then or never will be.
-ALREADY_DRAWN_MS = 1_000
-# A picture ends this far below the page's lowest element, in CSS pixels (the app's 2rem).
-PICTURE_MARGIN_PX = 32
-# How tall a picture of the page is, or null while an item is still fading in: Chaplin fades
-# new items in unless animationDuration is 0, and a picture must not catch one half-drawn.
-PICTURE_HEIGHT = """(margin) => {
-  const items = Array.from(document.querySelectorAll('li.item'));
-  if (items.some((item) => getComputedStyle(item).opacity !== '1')) return null;
-  const boxes = Array.from(document.body.children, (child) => child.getBoundingClientRect());
-  return Math.ceil(Math.max(...boxes.map((box) => box.bottom)) + window.scrollY + margin);
-}"""
 
 
 def browser_unavailable(message, required=False):
@@ -253,304 +230,6 @@ class RequestLog:
         """The JSON body of the only request sent with this method."""
         (request,) = (request for request in self.requests if request.method == method)
         return request.post_data_json
-
-
-# Where each status the page's API requests may get is taught: done, refused, logged out.
-STATUS_SECTIONS = {
-    200: METHODVIEW,
-    201: METHODVIEW,
-    204: METHODVIEW,
-    400: VALIDATION,
-    401: DECORATORS,
-    422: VALIDATION,
-}
-
-
-@contextmanager
-def api_answer(page, method, status=None):
-    """Wait (in a `with` block) for the answer to the page's next API request with this method;
-    given a status, fail at once if the answer has another."""
-    with page.expect_response(
-        lambda response: (
-            response.request.method == method and urlsplit(response.url).path.startswith("/api/")
-        )
-    ) as answer:
-        yield answer
-    if status is not None and answer.value.status != status:
-        # Said now: what the check waits for next follows from the right answer only.
-        sent = answer.value.request
-        what = f"{method} {urlsplit(sent.url).path} {shortened(sent.post_data or '')}".strip()
-        fail(
-            f"the page sent {what}, which should answer {status}; it answered"
-            f" {answer.value.status} {shortened(body_text(answer.value), 200)}"
-            f" ({STATUS_SECTIONS[status]})"
-        )
-
-
-def fill_account_form(page, username, password):
-    """Fill in the login or register form of the current page; return the form."""
-    form = page.locator("form").first
-    for name, value in [("username", username), ("password", password)]:
-        field = form.locator(f"input[name={name}]")
-        # The server renders the form: once the page has loaded, it is there or never will be.
-        expect(
-            field, f"the page's form has a {name} field, <input name={name}> ({ACCOUNTS})"
-        ).to_be_visible(timeout=ALREADY_DRAWN_MS)
-        field.fill(value)
-    return form
-
-
-def send_account_form(form):
-    """Send a filled-in login or register form; wait until the list it leads to is loaded."""
-    page = form.page
-
-    def submit():
-        """Click the form's button; return the answer the browser lands on."""
-        # Its status is known once the navigation commits: the list's answer comes after it.
-        with page.expect_navigation(wait_until="commit") as navigation:
-            form.locator("button[type=submit]").click()
-        return navigation.value
-
-    # Both land on the items page, which fetches the list at once.
-    open_list(page, submit)
-
-
-def submit_account_form(page, username, password):
-    """Fill in and send the login or register form of the current page."""
-    send_account_form(fill_account_form(page, username, password))
-
-
-def register_with_form(page):
-    """Create an account with the /register form (which logs it in) and wait for its list."""
-    page.goto("/register")
-    submit_account_form(page, USERNAME, PASSWORD)
-
-
-def register(page):
-    """Create an account (which logs it in) and open the list: the form's post without its page."""
-    # The form's own page is checked once (test_logging_out_ends_the_session); loading it in
-    # every check would cost a page load each. The context keeps the login's cookie.
-    form = {"username": USERNAME, "password": PASSWORD}
-    answer = page.request.post("/register", form=form, max_redirects=0)
-    assert answer.status == 302, (
-        f"POST /register with a new account should log it in and redirect (302); it answered"
-        f" {answer.status} ({DECORATORS})"
-    )
-    open_list(page)
-
-
-def open_list(page, navigate=None):
-    """Go to / (or navigate, which returns the answer the browser lands on) and wait for the list
-    the page fetches; fail at once if the page, or the list it draws from, is not right."""
-    with api_answer(page, "GET") as answer:
-        landed = navigate() if navigate else page.goto("/")
-        # Said now: a page that is not the items page never fetches the list, which the block's
-        # end would wait for until TIMEOUT_MS.
-        expect_items_page(page, landed)
-        expect_list_feature(page)
-    expect_list_answer(answer.value)
-    return answer.value
-
-
-def expect_list_feature(page):
-    """Fail at once unless the page was told to show the list: else it never fetches it."""
-    # Through a locator, which waits for <body>: right after a navigation there may be none yet.
-    features = page.locator("body").get_attribute("data-features", timeout=ALREADY_DRAWN_MS)
-    if features is None or "items" not in features.split():
-        fail(
-            "the page fetches and shows the list when its <body data-features> has items, from"
-            f' STEP_FEATURES = ["items", ...] in app.py; it has {features!r} ({STEP02_MODULES})'
-        )
-
-
-def expect_items_page(page, landed):
-    """Fail at once unless the browser landed on the items page, answered 200."""
-    path = urlsplit(page.url).path
-    if path in ("/login", "/register"):
-        fail(
-            f"the browser should be on the items page, logged in; it is on {path}, answered"
-            f" {landed.status if landed else 'nothing'}: the login did not take, or did not hold"
-            f" ({ACCOUNTS})"
-        )
-    if landed is not None and landed.status != 200:
-        fail(
-            f"GET {path} should answer the items page, 200; it answered {landed.status}"
-            f" {shortened(body_text(landed), 200)} ({TEMPLATES})"
-        )
-
-
-def expect_list_answer(answer):
-    """Fail at once unless GET /api/items/ answered what the page draws its list from."""
-    status, text = answer.status, body_text(answer)
-    body = json_or_none(text)
-    items = body.get("items") if isinstance(body, dict) else None
-    if status == 401:
-        problem = f"which answered 401: the login does not reach the API ({DECORATORS})"
-    elif status != 200:
-        problem = (
-            f'which should answer 200 and {{"items": [...]}}; it answered {status}'
-            f" {shortened(text, 200)} ({THE_LIST})"
-        )
-    elif not isinstance(items, list):
-        kind = "a bare JSON array" if isinstance(body, list) else "this"
-        problem = (
-            'which should answer {"items": [...]}, the list in an envelope that the Items'
-            f" collection's parse() unwraps; it answered {kind}: {shortened(text)} ({THE_LIST})"
-        )
-    elif not all(isinstance(item, dict) and "_id" in item for item in items):
-        problem = (
-            "where each item has its _id, which the page's model takes as its id (idAttribute);"
-            f" it answered {shortened(text, 200)} ({THE_LIST})"
-        )
-    else:
-        return
-    fail(f"the page draws its list from GET /api/items/, {problem}")
-
-
-def body_text(response):
-    """A response's body as text; a note instead if the page has left it for another address."""
-    try:
-        return response.text().strip()
-    except PageError:
-        # Chromium keeps a body only while the page that asked for it is there.
-        return "(its body is gone: the page went on to another address)"
-
-
-def json_or_none(text):
-    """The JSON value text holds, or None if it is not JSON."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
-
-
-def add_item(page, title, status=201):
-    """Add an item with the new-item form; fail at once unless the API answers status, else
-    return the answer once the page has used it."""
-    form = page.locator("form#new-item")
-    title_input = form.locator("input[name=title]")
-    # Said before fill(), whose own timeout would name neither the form nor the step. The callers
-    # waited for the list, so a missing form fails in a second, not TIMEOUT_MS in each check.
-    expect(
-        title_input,
-        f'the page offers the form to add an item once STEP_FEATURES has "edit" ({STEP05_MODULES})',
-    ).to_be_visible(timeout=ALREADY_DRAWN_MS)
-    title_input.fill(title)
-    with api_answer(page, "POST", status) as answer:
-        form.locator("button[type=submit]").click()
-    if answer.value.ok:
-        expect_stored_item(answer.value)
-        # The page empties the form a moment after the answer: a title typed before that is lost.
-        expect(
-            title_input,
-            f"the new-item form empties its title once the item is created ({METHODVIEW})",
-        ).to_have_value("")
-    return answer.value
-
-
-def expect_stored_item(answer):
-    """Fail at once unless the answer to a create is the stored item, its _id included."""
-    text = body_text(answer)
-    body = json_or_none(text)
-    if not isinstance(body, dict) or not isinstance(body.get("_id"), str):
-        fail(
-            "POST /api/items/ should answer the stored item, its _id included: the page's model"
-            f" takes _id as its id (idAttribute); it answered {shortened(text, 200)}"
-            f" ({METHODVIEW})"
-        )
-
-
-def title_error(answer):
-    """The 422's message for the title, which the page shows next to the field."""
-    fields = answer.json().get("fields")
-    if not isinstance(fields, dict) or "title" not in fields:
-        fail(
-            'a 422 says what is wrong field by field, {"error": …, "fields": {"title": …}}: the'
-            f" page shows fields.title next to the field; it answered {answer.json()}"
-            f" ({VALIDATION})"
-        )
-    return fields["title"]
-
-
-def item_row(page, title):
-    """The list's row showing this title."""
-    exact = re.compile(f"^{re.escape(title)}$")
-    return page.locator("li.item").filter(has=page.locator(".item-title", has_text=exact))
-
-
-def save_picture(page, path):
-    """Save the page as a PNG: the viewport's width, from the top to just below its content."""
-    height = page.wait_for_function(PICTURE_HEIGHT, arg=PICTURE_MARGIN_PX).json_value()
-    area = {"x": 0, "y": 0, "width": page.viewport_size["width"], "height": height}
-    page.screenshot(path=path, clip=area, full_page=True, animations="disabled")
-
-
-def expect_read_only_list(page, titles, section):
-    """The list shows these titles, in order, with nothing to change them; section: where the
-    step that shows them is taught."""
-    expect(
-        page.locator("li.item .item-title"),
-        f"the list shows these titles, newest first ({section})",
-    ).to_have_text(titles)
-    # Until step 05, STEP_FEATURES has no "edit": the page offers nothing that changes an item.
-    read_only = 'read-only before step 05, whose STEP_FEATURES adds "edit"'
-    expect(
-        page.locator("form#new-item"),
-        f"no form to add an item: the list is {read_only} ({section})",
-    ).to_have_count(0)
-    expect(
-        page.locator(".item-edit, .item-delete, .item-title-input"),
-        f"no Edit or Delete on the items: the list is {read_only} ({section})",
-    ).to_have_count(0)
-    for checkbox in page.locator(".item-toggle").all():
-        expect(
-            checkbox, f"the items' checkboxes cannot be ticked: the list is {read_only} ({section})"
-        ).to_be_disabled()
-
-
-def expect_login_page(page, live_url, next_path):
-    """The browser, which has just gone to next_path, shows the login page, which will bring it
-    back there."""
-    # The server redirects: once the page has loaded, the browser is where it will stay.
-    expect(
-        page,
-        f"a visitor who is not logged in is sent to the login page, /login?next=… ({DECORATORS})",
-    ).to_have_url(re.compile(f"^{re.escape(live_url)}/login\\?next="), timeout=ALREADY_DRAWN_MS)
-    assert parse_qs(urlsplit(page.url).query) == {"next": [next_path]}, (
-        f"the login page's URL should carry next={next_path}, the path asked for, and nothing"
-        f" else; it is {page.url} ({DECORATORS})"
-    )
-    expect(
-        page.locator("input[name=next]"),
-        f"the login form keeps next={next_path} in its hidden next field ({ACCOUNTS})",
-    ).to_have_value(next_path, timeout=ALREADY_DRAWN_MS)
-
-
-def row_by_id(page, item_id):
-    """The list's row of the item with this _id."""
-    return page.locator(f'li.item[data-id="{item_id}"]')
-
-
-def stored_items(db):
-    """The stored items, newest first, as (title, done)."""
-    items = db.items.find().sort([("created_at", -1), ("_id", -1)])
-    return [(item["title"], item["done"]) for item in items]
-
-
-def exchange_rows(page):
-    """The conversation panel's rows, newest first."""
-    return page.locator("#conversation li.exchange")
-
-
-def exchange_line(page, index=0):
-    """The first line of one of the panel's rows (the newest by default): method, URL, status."""
-    return exchange_rows(page).nth(index).locator(".exchange-line")
-
-
-def open_exchange(page, index=0):
-    """Click a row of the panel open; return the row, its bodies and headers now shown."""
-    exchange_line(page, index).click()
-    return exchange_rows(page).nth(index)
 
 
 # --- A failure the browser reports, in words ---------------------------------------------------

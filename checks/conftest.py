@@ -60,6 +60,9 @@ from harness.selection import (
 from harness.servers import SecantusClient, database_of_its_own, run_server
 from harness.steps import remove_exercise_copies, step_folders, step_number
 
+# pytester runs a nested pytest in this process, for the checks of a learner's first to fix.
+pytest_plugins = ["pytester"]
+
 # --- Hooks -----------------------------------------------------------------------------------
 
 

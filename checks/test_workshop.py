@@ -982,12 +982,17 @@ def test_step_minutes_are_the_guides_estimate_from_figures_that_still_hold(tmp_p
             abs(lines - row["lines added"]) > DRIFT * row["lines added"]
         )
         if drifted or pitfalls != row["pitfalls"]:
+            teaching, exercises = estimate(words, lines, pitfalls)
             wrong.append(
-                f"step {step} is now {words} words, {lines} lines added and {pitfalls} pitfalls:"
-                f" {estimate(words, lines, pitfalls)} minutes; the guide's figures and its"
-                " schedules, and WORKSHOP.md's Time line, need them"
+                f"step {step} has drifted from its figures: write its row of the <!-- minutes -->"
+                f" table as | {step} | {words:,} | {lines} | {pitfalls} | {teaching} |"
+                f" {exercises} |, WORKSHOP.md's Time line as **Time:** {teaching} min teaching ·"
+                f" {exercises} min exercises., and its rows of the schedules to match"
             )
-    assert wrong == [], f"each step's minutes, in {GUIDE} and WORKSHOP.md, as the guide estimates"
+    assert wrong == [], (
+        f"each step's minutes, in {GUIDE} and WORKSHOP.md, as the guide estimates: "
+        + "; ".join(wrong)
+    )
 
 
 def schedule_rows(kind):

@@ -32,7 +32,6 @@ import signal
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
@@ -41,7 +40,7 @@ from pathlib import Path
 
 import benchlib
 import pymongo
-from benchlib import FORM, flood_logins, post_form, send
+from benchlib import FORM, looping, post_form, send, wrong_login
 
 from harness.apps import PASSWORD, USERNAME, WRONG_PASSWORD
 from harness.servers import MAKE_SERVE, make_serve, secantus_server, signal_group, started
@@ -315,30 +314,18 @@ def indexes(step_dir):
 # items -----------------------------------------------------------------------------------------
 
 
-def create_items(port, cookie, stop, statuses, lock):
-    """POST new items for one account without pause until stop is set."""
-    number = 0
-    while not stop.is_set():
-        number += 1
-        body = json.dumps({"title": f"item {number}"})
-        headers = {"Cookie": cookie, "Content-Type": "application/json"}
-        status = send(port, "POST", "/api/items/", body, headers, "203.0.113.40")[0]
-        with lock:
-            statuses.append(status)
+def create_item(port, cookie, number):
+    """POST a new item for one account: its status."""
+    body = json.dumps({"title": f"item {number}"})
+    headers = {"Cookie": cookie, "Content-Type": "application/json"}
+    return send(port, "POST", "/api/items/", body, headers, "203.0.113.40")[0]
 
 
 def creation_rate(port, cookie):
     """Items one account creates in CREATE_SECONDS from CREATE_CONNECTIONS connections."""
-    stop, statuses, lock = threading.Event(), [], threading.Lock()
-    with ThreadPoolExecutor(CREATE_CONNECTIONS) as pool:
-        running = [
-            pool.submit(create_items, port, cookie, stop, statuses, lock)
-            for _ in range(CREATE_CONNECTIONS)
-        ]
+    creating = looping(CREATE_CONNECTIONS, lambda _, number: create_item(port, cookie, number))
+    with creating as statuses:
         time.sleep(CREATE_SECONDS)
-        stop.set()
-        for each in running:
-            each.result()
     return statuses
 
 
@@ -386,10 +373,9 @@ def keys_examined(db, owner_id):
     return f"{stats.get('totalKeysExamined')} keys, {stats.get('totalDocsExamined')} documents"
 
 
-def loop_page(port, cookie, stop):
-    """GET the heavy account's list page without pause until stop is set."""
-    while not stop.is_set():
-        send(port, "GET", PAGE, headers={"Cookie": cookie}, address="203.0.113.41")
+def get_page(port, cookie):
+    """GET the heavy account's list page: its status."""
+    return send(port, "GET", PAGE, headers={"Cookie": cookie}, address="203.0.113.41")[0]
 
 
 def other_user(port, cookie):
@@ -435,16 +421,9 @@ def items(step_dir, heavy_items):
         page = [get(port, PAGE, heavy) for _ in range(SAMPLES)]
         rows.append((f"the heavy account's `GET {PAGE}`", timed_cell(page), ""))
         idle = other_user(port, other)
-        stop = threading.Event()
-        with ThreadPoolExecutor(LIST_LOOPERS) as pool:
-            loops = [pool.submit(loop_page, port, heavy, stop) for _ in range(LIST_LOOPERS)]
+        with looping(LIST_LOOPERS, lambda _thread, _number: get_page(port, heavy)):
             time.sleep(1)
-            try:
-                busy = other_user(port, other)
-            finally:
-                stop.set()
-            for each in loops:
-                each.result()
+            busy = other_user(port, other)
         for what in idle:
             rows.append(
                 (
@@ -465,14 +444,6 @@ def big_form(port, address):
     body = ("username=a&" * (FORM_BYTES // 11 + 1))[:FORM_BYTES]
     status, _, _, seconds = send(port, "POST", "/login", body, {"Content-Type": FORM}, address)
     return status, seconds
-
-
-def send_big_forms(port, sender, stop, answers, lock):
-    """Post big forms without pause until stop is set."""
-    while not stop.is_set():
-        answer = big_form(port, f"198.51.100.{100 + sender}")
-        with lock:
-            answers.append(answer)
 
 
 def hang(process):
@@ -500,22 +471,16 @@ def low(step_dir):
         what = f"a login form of {FORM_BYTES:,} bytes of repeated keys, alone (5)"
         rows.append((what, timed_cell(alone), ""))
         idle = [get(port, "/api/me", cookie) for _ in range(SAMPLES)]
-        stop, answers, lock = threading.Event(), [], threading.Lock()
-        with ThreadPoolExecutor(FORM_SENDERS) as pool:
-            senders = [
-                pool.submit(send_big_forms, port, sender, stop, answers, lock)
-                for sender in range(FORM_SENDERS)
-            ]
+
+        def send_form(sender, _number):
+            return big_form(port, f"198.51.100.{100 + sender}")
+
+        with looping(FORM_SENDERS, send_form) as answers:
             time.sleep(1)
-            try:
-                busy = []
-                for _ in range(SAMPLES):
-                    busy.append(get(port, "/api/me", cookie))
-                    time.sleep(0.1)
-            finally:
-                stop.set()
-            for each in senders:
-                each.result()
+            busy = []
+            for _ in range(SAMPLES):
+                busy.append(get(port, "/api/me", cookie))
+                time.sleep(0.1)
         rows.append(
             (
                 f"a user's `GET /api/me`, idle / while {FORM_SENDERS} senders post such forms",
@@ -531,25 +496,19 @@ def low(step_dir):
             )
         )
         idle_js = [get(port, "/app.js") for _ in range(SAMPLES)]
-        stop, answers, lock = threading.Event(), [], threading.Lock()
         hang(served.database_server.process)
         began = time.perf_counter()
         try:
-            with ThreadPoolExecutor(HUNG_POSTERS) as pool:
-                posters = [
-                    pool.submit(flood_logins, port, client + 100, stop, answers, lock)
-                    for client in range(HUNG_POSTERS)
-                ]
+            with looping(
+                HUNG_POSTERS, lambda client, number: wrong_login(port, client + 100, number)
+            ) as answers:
                 time.sleep(0.5)
                 hung_js = []
                 for _ in range(HUNG_SAMPLES):
                     hung_js.append(get(port, "/app.js"))
                     time.sleep(0.2)
-                stop.set()
-                for each in posters:
-                    each.result()
-                # Until the last post is answered: each of them held its thread inside it.
-                window = time.perf_counter() - began
+            # Until the last post is answered: each of them held its thread inside it.
+            window = time.perf_counter() - began
         finally:
             signal_group(served.database_server.process, signal.SIGCONT)
         rows.append(

@@ -4,14 +4,18 @@ import atexit
 import cProfile
 import gc
 import http.client
+import itertools
 import logging
 import os
 import pstats
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -212,12 +216,33 @@ def post_form(port, path, address, username, password):
     return send(port, "POST", path, body, {"Content-Type": FORM}, address)
 
 
-def flood_logins(port, client, stop, answers, lock):
-    """Post wrong passwords without pause, each from a fresh /64 of client's, until stop is set."""
-    number = 0
-    while not stop.is_set():
-        number += 1
-        address = f"2001:db8:{client:x}:{number:x}::1"
-        status, _, _, seconds = post_form(port, "/login", address, USERNAME, WRONG_PASSWORD)
-        with lock:
-            answers.append((status, seconds))
+def wrong_login(port, client, number):
+    """Post a wrong password from the client's number-th /64: (status, seconds)."""
+    address = f"2001:db8:{client:x}:{number:x}::1"
+    status, _, _, seconds = post_form(port, "/login", address, USERNAME, WRONG_PASSWORD)
+    return status, seconds
+
+
+@contextmanager
+def looping(threads, send_one):
+    """While the block runs, each of threads threads calls send_one(thread, number) without
+    pause (number: 1, 2, ... of its calls); yield the list of their answers, filled meanwhile."""
+    stop, answers, lock = threading.Event(), [], threading.Lock()
+
+    def loop(thread):
+        for number in itertools.count(1):
+            if stop.is_set():
+                return
+            answer = send_one(thread, number)
+            with lock:
+                answers.append(answer)
+
+    with ThreadPoolExecutor(threads) as pool:
+        running = [pool.submit(loop, thread) for thread in range(threads)]
+        try:
+            yield answers
+        finally:
+            stop.set()
+            # Each thread's last request is answered before the block's end counts as reached.
+            for each in running:
+                each.result()

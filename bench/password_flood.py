@@ -11,13 +11,11 @@ import os
 import secrets
 import statistics
 import sys
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import benchlib
-from benchlib import flood_logins, post_form, send
+from benchlib import looping, post_form, send, wrong_login
 
 from harness.apps import PASSWORD, USERNAME
 from harness.servers import MAKE_SERVE, make_serve, secantus_server
@@ -65,20 +63,11 @@ def measure(step_dir):
             assert status == 302, status
             cookie = headers["Set-Cookie"].split(";")[0]
             idle = timings(port, cookie)
-            stop, answers, lock = threading.Event(), [], threading.Lock()
-            with ThreadPoolExecutor(FLOODERS) as pool:
-                floods = [
-                    pool.submit(flood_logins, port, client, stop, answers, lock)
-                    for client in range(FLOODERS)
-                ]
+            flood = looping(FLOODERS, lambda client, number: wrong_login(port, client, number))
+            with flood as answers:
                 # Let the flood fill every queue before the first sample.
                 time.sleep(2)
-                try:
-                    flooded = timings(port, cookie)
-                finally:
-                    stop.set()
-                for running in floods:
-                    running.result()
+                flooded = timings(port, cookie)
     return idle, flooded, answers
 
 
